@@ -1,0 +1,68 @@
+import { describe, expect, test } from "bun:test";
+import { formatHelp, parseFlags, UsageError } from "./flags.ts";
+
+const program = {
+  usage: "bun run demo",
+  summary: "A demo.",
+  flags: {
+    count: { type: "integer", default: 3, min: 1, description: "how many" },
+    rate: { type: "number", default: 0.5, min: 0, max: 1, description: "a share" },
+    path: { type: "string", description: "where", placeholder: "file" },
+  },
+} as const;
+
+describe("parseFlags", () => {
+  test("defaults, conversions and both --flag value and --flag=value forms", () => {
+    expect(parseFlags(program, [])).toEqual({ count: 3, rate: 0.5, path: undefined });
+    expect(parseFlags(program, ["--count", "7", "--rate=0.25", "--path", "x.db"])).toEqual({
+      count: 7,
+      rate: 0.25,
+      path: "x.db",
+    });
+    expect(parseFlags(program, ["--help"])).toBe("help");
+  });
+
+  test("bad flags and values are usage errors with one clear line", () => {
+    const cases = [
+      ["--nope"],
+      ["--count", "x"],
+      ["--count", "1.5"],
+      ["--count", "0"],
+      ["--rate", "2"],
+      ["--rate", ""],
+      ["stray"],
+    ];
+    for (const argv of cases) {
+      const error = (() => {
+        try {
+          parseFlags(program, argv);
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as Error).message).not.toContain("\n");
+    }
+  });
+
+  test("help lists every flag with its default", () => {
+    const help = formatHelp(program);
+    expect(help).toContain("--count <n>");
+    expect(help).toContain("(default 0.5)");
+    expect(help).toContain("--path <file>");
+  });
+});
+
+describe("programs", () => {
+  test("a bad flag exits with code 2 and one line on stderr; --help exits 0", async () => {
+    const bad = Bun.spawnSync(["bun", "src/programs/start.ts", "--workers", "zero"], {
+      cwd: `${import.meta.dir}/../..`,
+    });
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr.toString().trim().split("\n")).toHaveLength(1);
+    const help = Bun.spawnSync(["bun", "src/programs/start.ts", "--help"], { cwd: `${import.meta.dir}/../..` });
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout.toString()).toContain("--batch-size");
+  });
+});

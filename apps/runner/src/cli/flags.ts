@@ -1,0 +1,126 @@
+/**
+ * Command-line flags for the runner's programs: declared once with their type,
+ * default, range and help text; parsed strictly. `--help` prints usage; a bad
+ * flag or value prints one line and exits with code 2.
+ */
+import { parseArgs } from "node:util";
+
+interface FlagBase {
+  readonly description: string;
+}
+export interface IntegerFlag extends FlagBase {
+  readonly type: "integer";
+  readonly default: number;
+  readonly min?: number;
+  readonly max?: number;
+}
+export interface NumberFlag extends FlagBase {
+  readonly type: "number";
+  readonly default: number;
+  readonly min?: number;
+  readonly max?: number;
+}
+export interface StringFlag extends FlagBase {
+  readonly type: "string";
+  readonly default?: string;
+  readonly placeholder?: string;
+}
+export type FlagSpec = IntegerFlag | NumberFlag | StringFlag;
+
+export type FlagValues<S extends Record<string, FlagSpec>> = {
+  readonly [K in keyof S]: S[K] extends StringFlag
+    ? S[K]["default"] extends string
+      ? string
+      : string | undefined
+    : number;
+};
+
+export interface Program<S extends Record<string, FlagSpec>> {
+  /** How it is run, e.g. "bun run start". */
+  readonly usage: string;
+  readonly summary: string;
+  readonly flags: S;
+}
+
+/** A flag or value the program cannot accept. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+/** Parses `argv` against `program`; throws `UsageError` on anything it cannot accept. Returns `"help"` for --help. */
+export function parseFlags<S extends Record<string, FlagSpec>>(
+  program: Program<S>,
+  argv: readonly string[],
+): FlagValues<S> | "help" {
+  const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
+  for (const name of Object.keys(program.flags)) options[name] = { type: "string" };
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+  } catch (error) {
+    throw new UsageError((error as Error).message.split("\n")[0] ?? "bad arguments");
+  }
+  if (parsed.values.help === true) return "help";
+  const values: Record<string, number | string | undefined> = {};
+  for (const [name, spec] of Object.entries(program.flags)) {
+    const raw = parsed.values[name];
+    values[name] = typeof raw === "string" ? convert(name, spec, raw) : spec.default;
+  }
+  return values as FlagValues<S>;
+}
+
+function convert(name: string, spec: FlagSpec, raw: string): number | string {
+  if (spec.type === "string") {
+    if (raw === "") throw new UsageError(`--${name} needs a value`);
+    return raw;
+  }
+  const value = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(value)) throw new UsageError(`--${name} must be a number, got "${raw}"`);
+  if (spec.type === "integer" && !Number.isInteger(value))
+    throw new UsageError(`--${name} must be a whole number, got "${raw}"`);
+  if (spec.min !== undefined && value < spec.min) throw new UsageError(`--${name} must be >= ${spec.min}, got ${raw}`);
+  if (spec.max !== undefined && value > spec.max) throw new UsageError(`--${name} must be <= ${spec.max}, got ${raw}`);
+  return value;
+}
+
+/** The text `--help` prints. */
+export function formatHelp<S extends Record<string, FlagSpec>>(program: Program<S>): string {
+  const rows: [string, string][] = Object.entries(program.flags).map(([name, spec]) => {
+    const placeholder =
+      spec.type === "string" ? `<${spec.placeholder ?? "value"}>` : spec.type === "integer" ? "<n>" : "<x>";
+    const fallback = spec.default === undefined ? "" : ` (default ${spec.default})`;
+    return [`  --${name} ${placeholder}`, `${spec.description}${fallback}`];
+  });
+  rows.push(["  --help", "show this help"]);
+  const width = Math.max(...rows.map(([left]) => left.length)) + 2;
+  return [
+    `Usage: ${program.usage} [flags]`,
+    "",
+    program.summary,
+    "",
+    "Flags:",
+    ...rows.map(([l, r]) => l.padEnd(width) + r),
+  ].join("\n");
+}
+
+/**
+ * The program front door: parses `process.argv`, prints help and exits 0 on
+ * --help, prints one line and exits 2 on a bad flag, else returns the values.
+ */
+export function readFlags<S extends Record<string, FlagSpec>>(
+  program: Program<S>,
+  argv = process.argv.slice(2),
+): FlagValues<S> {
+  try {
+    const values = parseFlags(program, argv);
+    if (values === "help") {
+      console.log(formatHelp(program));
+      process.exit(0);
+    }
+    return values;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`${program.usage}: ${error.message} (see --help)`);
+    process.exit(2);
+  }
+}

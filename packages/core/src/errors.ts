@@ -1,0 +1,175 @@
+/**
+ * The one error hierarchy of poolstream. Every error the library throws is a
+ * `PoolstreamError` with a stable `code`, so callers can branch on data rather
+ * than on `instanceof` chains that do not survive a Worker boundary.
+ */
+
+/** Stable, machine-readable error codes. */
+export const ErrorCode = {
+  invalidArgument: "INVALID_ARGUMENT",
+  queueClosed: "QUEUE_CLOSED",
+  queueTimeout: "QUEUE_TIMEOUT",
+  aborted: "ABORTED",
+  poolClosed: "POOL_CLOSED",
+  workerCrashed: "WORKER_CRASHED",
+  taskTimeout: "TASK_TIMEOUT",
+  taskFailed: "TASK_FAILED",
+  sensorFailure: "SENSOR_FAILURE",
+  invalidRecord: "INVALID_RECORD",
+  storage: "STORAGE",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Base class of every error poolstream throws. */
+export class PoolstreamError extends Error {
+  override readonly name: string = "PoolstreamError";
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** A constructor option or call argument is outside its documented range. */
+export class InvalidArgumentError extends PoolstreamError {
+  override readonly name = "InvalidArgumentError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.invalidArgument, message, options);
+  }
+}
+
+/** `put` on a closed queue, or `get` on a closed queue that has been drained. */
+export class QueueClosedError extends PoolstreamError {
+  override readonly name = "QueueClosedError";
+  constructor(message = "queue is closed") {
+    super(ErrorCode.queueClosed, message);
+  }
+}
+
+/** A `get` with a timeout saw no item in time. */
+export class QueueTimeoutError extends PoolstreamError {
+  override readonly name = "QueueTimeoutError";
+  constructor(readonly timeoutMs: number) {
+    super(ErrorCode.queueTimeout, `no item within ${timeoutMs} ms`);
+  }
+}
+
+/** An operation was cancelled through its `AbortSignal`. */
+export class AbortError extends PoolstreamError {
+  override readonly name = "AbortError";
+  constructor(reason?: unknown) {
+    super(ErrorCode.aborted, "operation aborted", { cause: reason });
+  }
+}
+
+/** A task was submitted to, or still queued in, a pool that is closing. */
+export class PoolClosedError extends PoolstreamError {
+  override readonly name = "PoolClosedError";
+  constructor(message = "pool is closed") {
+    super(ErrorCode.poolClosed, message);
+  }
+}
+
+/**
+ * The worker running a task died (process.exit, an uncaught error, or it was
+ * terminated). Distinct from `TaskFailedError`: the task itself did not throw.
+ */
+export class WorkerCrashedError extends PoolstreamError {
+  override readonly name = "WorkerCrashedError";
+  constructor(
+    message: string,
+    readonly exitCode?: number,
+  ) {
+    super(ErrorCode.workerCrashed, message);
+  }
+}
+
+/** A task ran past its timeout; its worker was terminated and replaced. */
+export class TaskTimeoutError extends PoolstreamError {
+  override readonly name = "TaskTimeoutError";
+  constructor(readonly timeoutMs: number) {
+    super(ErrorCode.taskTimeout, `task ran longer than ${timeoutMs} ms`);
+  }
+}
+
+/**
+ * A task threw inside a worker. The original error crossed the boundary as
+ * plain data; `remoteName` and `remoteStack` keep what it said.
+ */
+export class TaskFailedError extends PoolstreamError {
+  override readonly name = "TaskFailedError";
+  readonly remoteName: string;
+  readonly remoteStack: string | undefined;
+  readonly remoteCode: string | undefined;
+
+  constructor(data: SerializedError) {
+    super(ErrorCode.taskFailed, `${data.name}: ${data.message}`);
+    this.remoteName = data.name;
+    this.remoteStack = data.stack;
+    this.remoteCode = data.code;
+  }
+}
+
+/** A simulated or real sensor stopped producing readings. */
+export class SensorFailureError extends PoolstreamError {
+  override readonly name = "SensorFailureError";
+  constructor(
+    readonly sensorId: string,
+    message: string,
+  ) {
+    super(ErrorCode.sensorFailure, message);
+  }
+}
+
+/** A record failed validation (not an object, value not a finite number, ...). */
+export class InvalidRecordError extends PoolstreamError {
+  override readonly name = "InvalidRecordError";
+  constructor(message: string) {
+    super(ErrorCode.invalidRecord, message);
+  }
+}
+
+/** The durable store (SQLite) could not be read or written. */
+export class StorageError extends PoolstreamError {
+  override readonly name = "StorageError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.storage, message, options);
+  }
+}
+
+/** How an error travels across a Worker boundary: structured clone drops prototypes. */
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+  readonly code?: string;
+}
+
+/** Turns anything thrown into plain data that survives `postMessage`. */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      name: error.name,
+      message: error.message,
+      ...(error.stack === undefined ? {} : { stack: error.stack }),
+      ...(typeof code === "string" ? { code } : {}),
+    };
+  }
+  return { name: "NonError", message: describeThrown(error) };
+}
+
+function describeThrown(value: unknown): string {
+  if (typeof value === "string") return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Normalizes anything thrown into an `Error`, keeping `Error`s as they are. */
+export function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(describeThrown(value));
+}

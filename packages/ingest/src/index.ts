@@ -1,0 +1,9 @@
+/** @poolstream/ingest: sources of records and the layer that feeds them into a bounded queue. */
+export {
+  AsyncIngestionLayer,
+  type AsyncIngestionLayerOptions,
+  type IngestionReport,
+  type RecordSource,
+  type SourceError,
+} from "./async-ingestion-layer.ts";
+export { AsyncSensorSource, type AsyncSensorSourceOptions } from "./async-sensor-source.ts";

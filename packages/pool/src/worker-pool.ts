@@ -1,0 +1,343 @@
+/**
+ * A fixed-size pool of Bun Workers that run kernels. Each worker takes up to
+ * `pipelineDepth` tasks at a time (so the next input is already there when a
+ * task ends) and runs them in order. A worker that dies or runs past a
+ * timeout fails only the task it was running; the tasks queued behind it are
+ * handed to other workers, and a fresh worker takes its place.
+ */
+import {
+  AbortError,
+  type Clock,
+  Deque,
+  InvalidArgumentError,
+  type Kernel,
+  PoolClosedError,
+  systemClock,
+  TaskFailedError,
+  type TaskRequest,
+  type TaskResponse,
+  TaskTimeoutError,
+  WorkerCrashedError,
+} from "@poolstream/core";
+import type { ExecutorStats, RunOptions, TaskExecutor } from "./task-executor.ts";
+
+export interface WorkerPoolOptions {
+  /** Number of workers. Default 4. */
+  readonly size?: number;
+  /** Tasks sent to one worker before it answers; 2 hides the message round trip. Default 2. */
+  readonly pipelineDepth?: number;
+  /** Default limit on a task's running time; none by default. */
+  readonly taskTimeoutMs?: number;
+  /** How long `close()` waits for accepted tasks before it rejects them. Default 30 s. */
+  readonly closeTimeoutMs?: number;
+  /** Shown in worker names and crash messages. */
+  readonly name?: string;
+  readonly clock?: Clock;
+}
+
+interface Task {
+  readonly request: TaskRequest;
+  readonly transfer: readonly Transferable[] | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly resolve: (output: unknown) => void;
+  readonly reject: (error: Error) => void;
+  settled: boolean;
+}
+
+interface Slot {
+  readonly index: number;
+  readonly worker: Worker;
+  /** Tasks sent to this worker, oldest first; the oldest is the one running. */
+  readonly inFlight: Task[];
+  cancelHeadTimer: (() => void) | undefined;
+  dead: boolean;
+  exited: Promise<void>;
+}
+
+const workerEntryUrl = new URL("./internal/worker-entry.ts", import.meta.url);
+
+export class WorkerPool implements TaskExecutor {
+  readonly size: number;
+  readonly pipelineDepth: number;
+  readonly #name: string;
+  readonly #taskTimeoutMs: number | undefined;
+  readonly #closeTimeoutMs: number;
+  readonly #clock: Clock;
+  readonly #slots: (Slot | undefined)[];
+  readonly #urgent = new Deque<Task>();
+  readonly #normal = new Deque<Task>();
+  readonly #idleWaiters: (() => void)[] = [];
+  #nextTaskId = 1;
+  #inFlight = 0;
+  #closing: Promise<void> | undefined;
+  #destroyed = false;
+  #completed = 0;
+  #failed = 0;
+  #crashes = 0;
+  #timeouts = 0;
+  #workersStarted = 0;
+
+  constructor(options: WorkerPoolOptions = {}) {
+    const size = options.size ?? 4;
+    const pipelineDepth = options.pipelineDepth ?? 2;
+    if (!Number.isInteger(size) || size < 1)
+      throw new InvalidArgumentError(`size must be an integer >= 1, got ${size}`);
+    if (!Number.isInteger(pipelineDepth) || pipelineDepth < 1) {
+      throw new InvalidArgumentError(`pipelineDepth must be an integer >= 1, got ${pipelineDepth}`);
+    }
+    if (options.taskTimeoutMs !== undefined && !(options.taskTimeoutMs > 0)) {
+      throw new InvalidArgumentError(`taskTimeoutMs must be > 0, got ${options.taskTimeoutMs}`);
+    }
+    this.size = size;
+    this.pipelineDepth = pipelineDepth;
+    this.#name = options.name ?? "poolstream";
+    this.#taskTimeoutMs = options.taskTimeoutMs;
+    this.#closeTimeoutMs = options.closeTimeoutMs ?? 30_000;
+    this.#clock = options.clock ?? systemClock;
+    // Start every worker now: their start-up cost belongs to construction, not to the first batches.
+    this.#slots = Array.from({ length: size }, (_, index) => this.#spawn(index));
+  }
+
+  run<I, O>(task: Kernel<I, O>, input: I, options: RunOptions = {}): Promise<O> {
+    if (this.#closing !== undefined) return Promise.reject(new PoolClosedError());
+    const ref = (task as Partial<Kernel<I, O>>).kernel;
+    if (ref === undefined) {
+      return Promise.reject(new InvalidArgumentError("task must be a kernel made with defineKernel"));
+    }
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(new AbortError(signal.reason));
+    return new Promise<O>((resolve, reject) => {
+      const onAbort = () => {
+        if (entry.settled) return;
+        // A task still waiting is withdrawn; one already sent finishes, and its result is dropped.
+        (options.priority === "urgent" ? this.#urgent : this.#normal).remove(entry);
+        this.#settle(entry, new AbortError(signal?.reason));
+      };
+      const entry: Task = {
+        request: { id: this.#nextTaskId++, kernel: ref, input },
+        transfer: options.transfer,
+        timeoutMs: options.timeoutMs ?? this.#taskTimeoutMs,
+        resolve: (output) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(output as O);
+        },
+        reject: (error) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+        settled: false,
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      (options.priority === "urgent" ? this.#urgent : this.#normal).push(entry);
+      this.#dispatch();
+    });
+  }
+
+  /**
+   * Stops accepting tasks, waits for the accepted ones (at most
+   * `closeTimeoutMs`, then rejects what is left with `PoolClosedError`), and
+   * terminates every worker. Idempotent: every call returns the same promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  /** Rejects every waiting and running task with `PoolClosedError` and terminates the workers now. */
+  destroy(): Promise<void> {
+    this.#destroy();
+    return this.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Resolves when no task is waiting or running. */
+  whenIdle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  stats(): ExecutorStats {
+    return Object.freeze({
+      workers: this.#slots.filter((slot) => slot !== undefined && !slot.dead).length,
+      pending: this.#urgent.length + this.#normal.length,
+      inFlight: this.#inFlight,
+      completed: this.#completed,
+      failed: this.#failed,
+      crashes: this.#crashes,
+      timeouts: this.#timeouts,
+      workersStarted: this.#workersStarted,
+    });
+  }
+
+  async #shutdown(): Promise<void> {
+    if (!this.#isIdle()) {
+      let cancelTimer: (() => void) | undefined;
+      const timedOut = new Promise<void>((resolve) => {
+        cancelTimer = this.#clock.setTimer(this.#closeTimeoutMs, resolve);
+      });
+      await Promise.race([this.whenIdle(), timedOut]);
+      cancelTimer?.();
+    }
+    this.#destroy();
+    await Promise.all(this.#slots.map((slot) => slot?.exited));
+  }
+
+  #destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    const error = new PoolClosedError("pool was closed before the task finished");
+    for (const task of [...this.#urgent.drain(), ...this.#normal.drain()]) this.#settle(task, error);
+    for (const slot of this.#slots) {
+      if (slot === undefined) continue;
+      slot.dead = true;
+      slot.cancelHeadTimer?.();
+      for (const task of slot.inFlight.splice(0)) this.#finish(task, error);
+      slot.worker.terminate();
+    }
+    this.#notifyIfIdle();
+  }
+
+  #spawn(index: number): Slot {
+    const worker = new Worker(workerEntryUrl, { name: `${this.#name}-${index}` });
+    this.#workersStarted++;
+    let markExited: () => void = () => {};
+    const slot: Slot = {
+      index,
+      worker,
+      inFlight: [],
+      cancelHeadTimer: undefined,
+      dead: false,
+      exited: new Promise<void>((resolve) => {
+        markExited = resolve;
+      }),
+    };
+    worker.addEventListener("message", (event: MessageEvent<TaskResponse>) => this.#onResponse(slot, event.data));
+    worker.addEventListener("error", (event: ErrorEvent) => {
+      event.preventDefault();
+      this.#onDeath(slot, new WorkerCrashedError(`worker ${this.#name}-${index} crashed: ${firstLine(event.message)}`));
+    });
+    worker.addEventListener("close", (event: Event) => {
+      markExited();
+      const code = (event as CloseEvent).code;
+      this.#onDeath(slot, new WorkerCrashedError(`worker ${this.#name}-${index} exited with code ${code}`, code));
+    });
+    return slot;
+  }
+
+  #onResponse(slot: Slot, response: TaskResponse): void {
+    const index = slot.inFlight.findIndex((task) => task.request.id === response.id);
+    if (index < 0) return; // Settled already (the pool was destroyed).
+    const [task] = slot.inFlight.splice(index, 1) as [Task];
+    if (index === 0) this.#startHeadTimer(slot);
+    if (response.ok) {
+      this.#completed++;
+      this.#finish(task, undefined, response.output);
+    } else {
+      this.#failed++;
+      this.#finish(task, new TaskFailedError(response.error));
+    }
+    this.#dispatch();
+  }
+
+  /** A worker died or was given up on: fail the task it was running, re-queue the rest, replace it. */
+  #onDeath(slot: Slot, error: WorkerCrashedError | TaskTimeoutError): void {
+    if (slot.dead) return;
+    slot.dead = true;
+    slot.cancelHeadTimer?.();
+    slot.worker.terminate();
+    if (error instanceof TaskTimeoutError) this.#timeouts++;
+    else this.#crashes++;
+    const [running, ...waiting] = slot.inFlight.splice(0);
+    for (const task of waiting.reverse()) {
+      this.#inFlight--;
+      if (!task.settled) this.#urgent.unshift(task);
+    }
+    if (running !== undefined) this.#finish(running, error);
+    if (!this.#destroyed) this.#slots[slot.index] = this.#spawn(slot.index);
+    this.#dispatch();
+  }
+
+  #dispatch(): void {
+    for (;;) {
+      const task = this.#urgent.peek() ?? this.#normal.peek();
+      if (task === undefined) break;
+      const slot = this.#leastLoadedSlot();
+      if (slot === undefined) break;
+      (this.#urgent.length > 0 ? this.#urgent : this.#normal).shift();
+      if (task.settled) continue;
+      slot.inFlight.push(task);
+      this.#inFlight++;
+      if (slot.inFlight.length === 1) this.#startHeadTimer(slot);
+      try {
+        if (task.transfer === undefined) slot.worker.postMessage(task.request);
+        else slot.worker.postMessage(task.request, task.transfer as Transferable[]);
+      } catch (error) {
+        // The input could not be cloned: that is the task's fault, not the worker's.
+        slot.inFlight.pop();
+        if (slot.inFlight.length === 0) slot.cancelHeadTimer?.();
+        this.#failed++;
+        this.#finish(task, new InvalidArgumentError("task input could not be sent to a worker", { cause: error }));
+      }
+    }
+    this.#notifyIfIdle();
+  }
+
+  #leastLoadedSlot(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const slot of this.#slots) {
+      if (slot === undefined || slot.dead || slot.inFlight.length >= this.pipelineDepth) continue;
+      if (best === undefined || slot.inFlight.length < best.inFlight.length) best = slot;
+    }
+    return best;
+  }
+
+  /** The timeout clock of a task starts when it reaches the head of its worker, i.e. when it starts running. */
+  #startHeadTimer(slot: Slot): void {
+    slot.cancelHeadTimer?.();
+    slot.cancelHeadTimer = undefined;
+    const head = slot.inFlight[0];
+    if (head?.timeoutMs === undefined) return;
+    const timeoutMs = head.timeoutMs;
+    slot.cancelHeadTimer = this.#clock.setTimer(timeoutMs, () => {
+      if (slot.inFlight[0] === head) this.#onDeath(slot, new TaskTimeoutError(timeoutMs));
+    });
+  }
+
+  /** Settles a task that was in flight. */
+  #finish(task: Task, error: Error | undefined, output?: unknown): void {
+    this.#inFlight--;
+    if (error === undefined) this.#settleOk(task, output);
+    else this.#settle(task, error);
+    this.#notifyIfIdle();
+  }
+
+  #settleOk(task: Task, output: unknown): void {
+    if (task.settled) return;
+    task.settled = true;
+    task.resolve(output);
+  }
+
+  #settle(task: Task, error: Error): void {
+    if (task.settled) return;
+    task.settled = true;
+    task.reject(error);
+  }
+
+  #isIdle(): boolean {
+    return this.#inFlight === 0 && this.#urgent.length === 0 && this.#normal.length === 0;
+  }
+
+  #notifyIfIdle(): void {
+    if (this.#idleWaiters.length === 0 || !this.#isIdle()) return;
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+}
+
+function firstLine(message: string | undefined): string {
+  const lines = (message ?? "unknown error").split("\n").filter((line) => line.trim() !== "");
+  // Bun prefixes the message with a source excerpt; the line that starts with "error:" says what happened.
+  return (lines.find((line) => /^\w*error:/i.test(line.trim())) ?? lines[0] ?? "unknown error").trim();
+}

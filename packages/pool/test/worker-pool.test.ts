@@ -1,0 +1,157 @@
+import { describe, expect, test } from "bun:test";
+import {
+  AbortError,
+  InvalidArgumentError,
+  PoolClosedError,
+  TaskFailedError,
+  TaskTimeoutError,
+  WorkerCrashedError,
+} from "@poolstream/core";
+import { WorkerPool } from "../src/worker-pool.ts";
+import {
+  asyncDouble,
+  busy,
+  echo,
+  exitWorker,
+  fail,
+  hang,
+  misnamed,
+  returnsFunction,
+  throwLater,
+} from "./fixtures/kernels.ts";
+
+describe("WorkerPool", () => {
+  test("runs a kernel on a worker and returns its output", async () => {
+    await using pool = new WorkerPool({ size: 2 });
+    expect(await pool.run(echo, { a: [1, 2, 3] })).toEqual({ a: [1, 2, 3] });
+    expect(await pool.run(asyncDouble, 21)).toBe(42);
+    expect(pool.stats().completed).toBe(2);
+  });
+
+  test("work runs in parallel on separate workers", async () => {
+    await using pool = new WorkerPool({ size: 2, pipelineDepth: 1 });
+    await Promise.all([pool.run(echo, 0), pool.run(echo, 0)]); // warm both workers
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 10);
+    const [a, b] = await Promise.all([pool.run(busy, 300), pool.run(busy, 300)]);
+    clearInterval(ticker);
+    // The event loop stayed free while the workers computed (30 ticks expected; generous bound).
+    expect(ticks).toBeGreaterThanOrEqual(5);
+    // Both ran 300 ms; in parallel their intervals overlap. Generous: any overlap at all.
+    expect(a.start < b.end && b.start < a.end).toBe(true);
+  });
+
+  test("a task that throws rejects with a typed TaskFailedError carrying the remote error as data", async () => {
+    await using pool = new WorkerPool({ size: 1 });
+    const error = await pool.run(fail, "bad input").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TaskFailedError);
+    const failed = error as TaskFailedError;
+    expect(failed.remoteName).toBe("RangeError");
+    expect(failed.remoteCode).toBe("E_FIXTURE");
+    expect(failed.message).toContain("bad input");
+    expect(failed.remoteStack).toContain("kernels.ts");
+    // The worker is fine afterwards.
+    expect(await pool.run(echo, 1)).toBe(1);
+    expect(pool.stats()).toMatchObject({ crashes: 0, failed: 1 });
+  });
+
+  test("an output that cannot be cloned and a misnamed kernel fail as tasks, not crashes", async () => {
+    await using pool = new WorkerPool({ size: 1 });
+    await expect(pool.run(returnsFunction, null)).rejects.toBeInstanceOf(TaskFailedError);
+    const misnamedError = await pool.run(misnamed, 1).catch((e: unknown) => e);
+    expect(misnamedError).toBeInstanceOf(TaskFailedError);
+    expect((misnamedError as Error).message).toContain("noSuchExport");
+    await expect(pool.run(((x: number) => x) as unknown as typeof echo, 1)).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+    expect(pool.stats().crashes).toBe(0);
+  });
+
+  test("process.exit in a worker rejects only its own task with WorkerCrashedError; the replacement works", async () => {
+    await using pool = new WorkerPool({ size: 2, pipelineDepth: 2 });
+    const others = Array.from({ length: 6 }, (_, i) => pool.run(busy, 20).then(() => i));
+    const crashing = pool.run(exitWorker, 7).catch((e: unknown) => e);
+    const after = Array.from({ length: 6 }, (_, i) => pool.run(echo, i));
+    const error = await crashing;
+    expect(error).toBeInstanceOf(WorkerCrashedError);
+    expect((error as WorkerCrashedError).exitCode).toBe(7);
+    expect(await Promise.all(others)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(await Promise.all(after)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(pool.stats()).toMatchObject({ crashes: 1, workers: 2, workersStarted: 3 });
+  });
+
+  test("an uncaught error thrown asynchronously in a worker is a crash of that task only", async () => {
+    await using pool = new WorkerPool({ size: 1, pipelineDepth: 2 });
+    const crashing = pool.run(throwLater, "async boom").catch((e: unknown) => e);
+    const queuedBehind = pool.run(echo, "still here");
+    const error = await crashing;
+    expect(error).toBeInstanceOf(WorkerCrashedError);
+    expect((error as Error).message).toContain("async boom");
+    expect(await queuedBehind).toBe("still here");
+  });
+
+  test("a task past its timeout is failed with TaskTimeoutError and its worker replaced", async () => {
+    await using pool = new WorkerPool({ size: 1, pipelineDepth: 2 });
+    const hung = pool.run(hang, null, { timeoutMs: 200 }).catch((e: unknown) => e);
+    const queuedBehind = pool.run(echo, "next");
+    expect(await hung).toBeInstanceOf(TaskTimeoutError);
+    expect(await queuedBehind).toBe("next");
+    expect(pool.stats()).toMatchObject({ timeouts: 1, workers: 1 });
+  });
+
+  test("urgent tasks are dispatched before normal ones that are still waiting", async () => {
+    await using pool = new WorkerPool({ size: 1, pipelineDepth: 1 });
+    const order: string[] = [];
+    const blocker = pool.run(busy, 100);
+    const normal = [1, 2, 3].map((i) => pool.run(echo, `n${i}`).then((v) => order.push(String(v))));
+    const urgent = pool.run(echo, "u").then((v) => order.push(String(v)));
+    await Promise.all([blocker, ...normal, urgent]);
+    expect(order).toEqual(["n1", "n2", "n3", "u"]);
+    order.length = 0;
+    const blocker2 = pool.run(busy, 100);
+    const normal2 = [1, 2, 3].map((i) => pool.run(echo, `n${i}`).then((v) => order.push(String(v))));
+    const urgent2 = pool.run(echo, "u", { priority: "urgent" }).then((v) => order.push(String(v)));
+    await Promise.all([blocker2, ...normal2, urgent2]);
+    expect(order).toEqual(["u", "n1", "n2", "n3"]);
+  });
+
+  test("abort withdraws a waiting task", async () => {
+    await using pool = new WorkerPool({ size: 1, pipelineDepth: 1 });
+    const blocker = pool.run(busy, 100);
+    const controller = new AbortController();
+    const withdrawn = pool.run(echo, 1, { signal: controller.signal });
+    controller.abort();
+    await expect(withdrawn).rejects.toBeInstanceOf(AbortError);
+    await blocker;
+    expect(pool.stats()).toMatchObject({ pending: 0, inFlight: 0 });
+  });
+
+  test("close drains accepted work, is idempotent, and refuses new work", async () => {
+    const pool = new WorkerPool({ size: 2 });
+    const accepted = Array.from({ length: 8 }, (_, i) => pool.run(busy, 10).then(() => i));
+    const first = pool.close();
+    const second = pool.close();
+    expect(second).toBe(first);
+    await first;
+    expect(await Promise.all(accepted)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    await expect(pool.run(echo, 1)).rejects.toBeInstanceOf(PoolClosedError);
+    expect(pool.stats()).toMatchObject({ workers: 0, inFlight: 0, pending: 0, completed: 8 });
+    await pool.close();
+  });
+
+  test("close past its timeout rejects what is left with PoolClosedError and still terminates", async () => {
+    const pool = new WorkerPool({ size: 1, closeTimeoutMs: 100 });
+    const stuck = pool.run(hang, null).catch((e: unknown) => e);
+    const waiting = pool.run(echo, 1).catch((e: unknown) => e);
+    await pool.close();
+    expect(await stuck).toBeInstanceOf(PoolClosedError);
+    expect(await waiting).toBeInstanceOf(PoolClosedError);
+    expect(pool.stats().workers).toBe(0);
+  });
+
+  test("rejects bad options with InvalidArgumentError", () => {
+    expect(() => new WorkerPool({ size: 0 })).toThrow(InvalidArgumentError);
+    expect(() => new WorkerPool({ pipelineDepth: 0 })).toThrow(InvalidArgumentError);
+    expect(() => new WorkerPool({ taskTimeoutMs: -5 })).toThrow(InvalidArgumentError);
+  });
+});
