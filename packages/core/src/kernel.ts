@@ -27,11 +27,16 @@ export type Kernel<I, O> = KernelFunction<I, O> & { readonly kernel: KernelRef }
  * Gotcha: the export name must match, or the Worker will not find it; the pool
  * reports a mismatch as a `TaskFailedError` on the first call.
  */
-export function defineKernel<I, O>(moduleUrl: string, exportName: string, fn: KernelFunction<I, O>): Kernel<I, O> {
+export function defineKernel<F extends KernelFunction<never, unknown>>(
+  moduleUrl: string,
+  exportName: string,
+  fn: F,
+): F & { readonly kernel: KernelRef } {
   if (!moduleUrl.startsWith("file:")) {
     throw new InvalidArgumentError(`kernel module must be a file: URL (pass import.meta.url), got ${moduleUrl}`);
   }
-  const kernel = ((input: I) => fn(input)) as Kernel<I, O>;
+  // A wrapper, so that attaching the address never touches a function the caller may share.
+  const kernel = ((input: never) => fn(input)) as unknown as F & { readonly kernel: KernelRef };
   Object.defineProperty(kernel, "kernel", { value: Object.freeze({ moduleUrl, exportName }), enumerable: true });
   Object.defineProperty(kernel, "name", { value: exportName });
   return kernel;

@@ -7,3 +7,4 @@ export {
   type SourceError,
 } from "./async-ingestion-layer.ts";
 export { AsyncSensorSource, type AsyncSensorSourceOptions } from "./async-sensor-source.ts";
+export { generateSensorRecords, type RecordGeneratorOptions } from "./record-generator.ts";

@@ -23,7 +23,7 @@ describe("computeBatch", () => {
   test("is a module-level kernel that is also callable in-process", () => {
     expect(computeBatch.kernel.exportName).toBe("computeBatch");
     expect(computeBatch.kernel.moduleUrl).toEndWith("compute-batch.ts");
-    const out = computeBatch([record(0), record(50), record(100)]) as ReturnType<typeof computeBatchRecords>;
+    const out = computeBatch([record(0), record(50), record(100)]);
     expect(out.map((r) => r.normalized)).toEqual([0, 0.5, 1]);
   });
 

@@ -1,0 +1,46 @@
+/**
+ * Two kernels at the ends of the cost range, for adaptive batch sizing and the
+ * benchmarks: `computeLightBatch` does one arithmetic operation per record, so
+ * moving a record to a Worker costs more than computing it; `computeHeavyBatch`
+ * does 100 trigonometric operations per record, so computing dominates.
+ *
+ * Both return only what they compute, one number per record in input order,
+ * as a Float64Array: copying it back from a Worker is one memcpy, where
+ * copying back record objects would cost more than the light kernel itself.
+ */
+import { defineKernel, type SensorRecord } from "@poolstream/core";
+
+/** Trigonometric operations per record in the heavy kernel. */
+export const HEAVY_TRIG_OPERATIONS = 100;
+
+/** The light kernel's per-record work: one multiplication. */
+export function lightScore(value: number): number {
+  return value * 2;
+}
+
+/** The heavy kernel's per-record work: 100 sine evaluations, summed. */
+export function heavyScore(value: number): number {
+  let sum = 0;
+  for (let k = 1; k <= HEAVY_TRIG_OPERATIONS; k++) sum += Math.sin(value * k);
+  return sum;
+}
+
+export const computeLightBatch = defineKernel(
+  import.meta.url,
+  "computeLightBatch",
+  (batch: readonly SensorRecord[]): Float64Array => {
+    const scores = new Float64Array(batch.length);
+    for (let i = 0; i < batch.length; i++) scores[i] = lightScore((batch[i] as SensorRecord).value);
+    return scores;
+  },
+);
+
+export const computeHeavyBatch = defineKernel(
+  import.meta.url,
+  "computeHeavyBatch",
+  (batch: readonly SensorRecord[]): Float64Array => {
+    const scores = new Float64Array(batch.length);
+    for (let i = 0; i < batch.length; i++) scores[i] = heavyScore((batch[i] as SensorRecord).value);
+    return scores;
+  },
+);
