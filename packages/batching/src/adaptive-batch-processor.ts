@@ -6,28 +6,35 @@
  * Measuring: each batch is timed from submission to result, so transport and
  * queueing count. With the pool saturated, that time is (batches in flight ÷
  * workers) × the batch's service time, so its cost per record is proportional
- * to the inverse of throughput: the lowest cost is the highest throughput. A
- * batch submitted while batches of another size are still in flight would be
- * charged for their service time, which biases every comparison towards the
- * sizes that came before; such batches are computed but not recorded.
+ * to the inverse of throughput: the lowest cost is the highest throughput.
+ * After a change of size, the first `maxInFlight − 1` batches of the new size
+ * queue behind batches of the old one and would be charged for their service
+ * time, biasing every comparison towards the sizes that came before; those
+ * batches are computed but not recorded. (Skipping a count, rather than
+ * waiting until no old batch is in flight, keeps one stuck batch from
+ * holding the decision up; batch latency here has a long tail.)
  *
- * Deciding: batches are cut in rounds of `reevaluateEvery` at one size. When
- * a round's batches have all returned, the size is set from the monitor's
- * `recommendedBatchSize()`, clamped to [min, max]. Batches cut while a round
- * is still returning keep its size (the pool never waits for a decision). The
- * monitor can only recommend sizes it has seen, so rounds alternate with probe
- * rounds at a neighbouring size; see `SizeExplorer` for the hill climbing.
+ * Deciding: batches are cut in rounds at one size. When `reevaluateEvery`
+ * recorded batches of a round have returned, the size is set from the
+ * monitor's `recommendedBatchSize()`, clamped to [min, max]. Until then
+ * batches keep the round's size, so the pool never waits for a decision. The
+ * monitor can only recommend sizes it has seen, so rounds alternate with
+ * probe rounds at a neighbouring size; see `SizeExplorer` for the hill
+ * climbing.
  */
 import { type Clock, InvalidArgumentError, type Kernel, systemClock } from "@poolstream/core";
-import type { RunOptions, TaskExecutor } from "@poolstream/pool";
+import { type BatchTransport, objectTransport, type RunOptions, runBatch, type TaskExecutor } from "@poolstream/pool";
 import { cutterFor } from "./internal/batch-cutter.ts";
 import { type RoundKind, SizeExplorer } from "./internal/size-explorer.ts";
 import { ThroughputMonitor } from "./throughput-monitor.ts";
 
 export interface AdaptiveBatchProcessorOptions<I, O> {
   readonly pool: TaskExecutor;
-  /** A batch kernel: one output per input record, in order (an array or a typed array). */
-  readonly computeFn: Kernel<readonly I[], ArrayLike<O>>;
+  /** A batch kernel on record objects: one output per input record, in order (an array or a typed array). */
+  readonly computeFn?: Kernel<readonly I[], ArrayLike<O>>;
+  /** Instead of `computeFn`: how batches travel, e.g. `columnarTransport(computeHeavyColumnar)`. */
+  // biome-ignore lint/suspicious/noExplicitAny: the wire types are the transport's own business
+  readonly transport?: BatchTransport<I, any, any, ArrayLike<O>>;
   /** Default 10. */
   readonly initialBatchSize?: number;
   /** Default 5. */
@@ -67,10 +74,11 @@ export interface AdaptiveRunStats {
 }
 
 interface Round {
-  readonly id: number;
   readonly size: number;
   readonly kind: RoundKind;
-  submitted: number;
+  /** Batches still to cut before this round's batches are recorded. */
+  unrecorded: number;
+  /** Recorded batches of this round that have returned. */
   returned: number;
 }
 
@@ -80,7 +88,8 @@ export class AdaptiveBatchProcessor<I, O> {
   readonly maxBatchSize: number;
   readonly reevaluateEvery: number;
   readonly #pool: TaskExecutor;
-  readonly #computeFn: Kernel<readonly I[], ArrayLike<O>>;
+  // biome-ignore lint/suspicious/noExplicitAny: see the option
+  readonly #transport: BatchTransport<I, any, any, ArrayLike<O>>;
   readonly #clock: Clock;
   readonly #options: AdaptiveBatchProcessorOptions<I, O>;
   readonly #history: BatchSizeSample[] = [];
@@ -104,7 +113,9 @@ export class AdaptiveBatchProcessor<I, O> {
     this.reevaluateEvery = every;
     this.monitor = options.monitor ?? new ThroughputMonitor();
     this.#pool = options.pool;
-    this.#computeFn = options.computeFn;
+    const transport = options.transport ?? (options.computeFn && objectTransport(options.computeFn));
+    if (transport === undefined) throw new InvalidArgumentError("give computeFn or transport");
+    this.#transport = transport;
     this.#clock = options.clock ?? systemClock;
     this.#options = options;
     this.#explorer = this.#newExplorer(initial);
@@ -141,22 +152,15 @@ export class AdaptiveBatchProcessor<I, O> {
     const outputs: ArrayLike<O>[] = [];
     const inFlight = new Set<Promise<void>>();
     const startMs = this.#clock.now();
-    const inFlightBySize = new Map<number, number>();
     let firstError: { error: unknown } | undefined;
-    let roundIds = 0;
-    let round: Round = {
-      id: roundIds++,
-      size: this.#explorer.size,
-      kind: this.#explorer.kind,
-      submitted: 0,
-      returned: 0,
-    };
+    let round: Round = { size: this.#explorer.size, kind: this.#explorer.kind, unrecorded: 0, returned: 0 };
     let recordCount = 0;
     let batchCount = 0;
 
     const closeRound = () => {
       const next = this.#explorer.afterRound(this.monitor.recommendedBatchSize());
-      round = { id: roundIds++, size: next, kind: this.#explorer.kind, submitted: 0, returned: 0 };
+      const unrecorded = next === round.size ? 0 : maxInFlight - 1;
+      round = { size: next, kind: this.#explorer.kind, unrecorded, returned: 0 };
     };
 
     while (firstError === undefined) {
@@ -167,17 +171,14 @@ export class AdaptiveBatchProcessor<I, O> {
       const outputIndex = batchCount++;
       recordCount += batch.length;
       const size = batch.length;
-      // Clean: everything in flight is of this size, so its wait measures its own size.
-      const clean = size === round.size && (inFlightBySize.get(size) ?? 0) === inFlight.size;
-      const inRound = clean && round.submitted < this.reevaluateEvery;
-      if (inRound) round.submitted++;
+      // A partial batch at the end of the input, or one that may queue behind another size, is not recorded.
+      const recorded = size === round.size && round.unrecorded === 0;
+      if (round.unrecorded > 0) round.unrecorded--;
       const batchRound = round;
-      inFlightBySize.set(size, (inFlightBySize.get(size) ?? 0) + 1);
       const submittedMs = this.#clock.now();
-      const done = this.#pool.run(this.#computeFn, batch, this.#options.runOptions).then(
+      const done = runBatch(this.#pool, this.#transport, batch, this.#options.runOptions).then(
         (output) => {
           const durationMs = this.#clock.now() - submittedMs;
-          inFlightBySize.set(size, (inFlightBySize.get(size) ?? 1) - 1);
           outputs[outputIndex] = output;
           this.#history[batchIndex] = {
             batchIndex,
@@ -185,8 +186,8 @@ export class AdaptiveBatchProcessor<I, O> {
             msPerRecord: durationMs / size,
             round: batchRound.kind,
           };
-          if (clean) this.monitor.recordBatch(size, durationMs);
-          if (inRound && batchRound === round && ++round.returned === this.reevaluateEvery) closeRound();
+          if (recorded) this.monitor.recordBatch(size, durationMs);
+          if (recorded && batchRound === round && ++round.returned === this.reevaluateEvery) closeRound();
         },
         (error: unknown) => {
           firstError ??= { error };

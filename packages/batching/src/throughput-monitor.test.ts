@@ -33,6 +33,17 @@ describe("ThroughputMonitor", () => {
     expect(monitor.recommendedBatchSize()).toBe(20);
   });
 
+  test("leaves the slowest 40 % of a size's samples out of its average", () => {
+    const monitor = new ThroughputMonitor({ tieTolerance: 0 });
+    for (const durationMs of [10, 10, 10, 300, 500]) monitor.recordBatch(10, durationMs); // two preempted batches
+    for (let i = 0; i < 5; i++) monitor.recordBatch(20, 24); // 1.2 ms/record
+    expect(monitor.costs().find((c) => c.batchSize === 10)).toEqual({ batchSize: 10, msPerRecord: 1, samples: 5 });
+    expect(monitor.recommendedBatchSize()).toBe(10);
+    const untrimmed = new ThroughputMonitor({ tieTolerance: 0, trimSlowest: 0 });
+    for (const sample of monitor.history()) untrimmed.recordBatch(sample.batchSize, sample.durationMs);
+    expect(untrimmed.recommendedBatchSize()).toBe(20);
+  });
+
   test("sizes within the tolerance of the best tie, and a tie goes to the smallest", () => {
     const monitor = new ThroughputMonitor(); // 5 %
     monitor.recordBatch(200, 100); // 0.500 (best)
@@ -52,5 +63,6 @@ describe("ThroughputMonitor", () => {
     expect(() => monitor.recordBatch(5, -1)).toThrow(InvalidArgumentError);
     expect(() => new ThroughputMonitor({ historySize: 0 })).toThrow(InvalidArgumentError);
     expect(() => new ThroughputMonitor({ tieTolerance: 1 })).toThrow(InvalidArgumentError);
+    expect(() => new ThroughputMonitor({ trimSlowest: -0.1 })).toThrow(InvalidArgumentError);
   });
 });

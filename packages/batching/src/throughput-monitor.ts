@@ -3,6 +3,12 @@
  * cost least per record. Repeated samples of one size are averaged, and sizes
  * within a tolerance of the best count as tied; a tie goes to the smallest,
  * because at equal cost a smaller batch means lower latency.
+ *
+ * The average leaves out the slowest 40 % of a size's samples (two of five).
+ * Batch latency on Workers has a long tail: a batch whose thread was
+ * preempted or hit a GC pause costs many times the median (p95 is about 5×
+ * p50 on a 2-core machine), so a plain mean of five would be decided by
+ * whichever size drew a tail event, not by its cost.
  */
 import { InvalidArgumentError } from "@poolstream/core";
 
@@ -11,6 +17,8 @@ export interface ThroughputMonitorOptions {
   readonly historySize?: number;
   /** Relative cost difference still counted as a tie. Default 0.05 (5 %). */
   readonly tieTolerance?: number;
+  /** Share of each size's slowest samples left out of its average. Default 0.4. */
+  readonly trimSlowest?: number;
 }
 
 export interface BatchSample {
@@ -20,7 +28,7 @@ export interface BatchSample {
 
 export interface SizeCost {
   readonly batchSize: number;
-  /** Mean of `durationMs / batchSize` over the samples of this size. */
+  /** Mean of `durationMs / batchSize` over the samples of this size, the slowest trimmed. */
   readonly msPerRecord: number;
   readonly samples: number;
 }
@@ -28,6 +36,7 @@ export interface SizeCost {
 export class ThroughputMonitor {
   readonly historySize: number;
   readonly tieTolerance: number;
+  readonly trimSlowest: number;
   readonly #ring: (BatchSample | undefined)[];
   #next = 0;
   #count = 0;
@@ -41,8 +50,13 @@ export class ThroughputMonitor {
     if (!(tieTolerance >= 0 && tieTolerance < 1)) {
       throw new InvalidArgumentError(`tieTolerance must be in [0, 1), got ${tieTolerance}`);
     }
+    const trimSlowest = options.trimSlowest ?? 0.4;
+    if (!(trimSlowest >= 0 && trimSlowest < 1)) {
+      throw new InvalidArgumentError(`trimSlowest must be in [0, 1), got ${trimSlowest}`);
+    }
     this.historySize = historySize;
     this.tieTolerance = tieTolerance;
+    this.trimSlowest = trimSlowest;
     this.#ring = new Array<BatchSample | undefined>(historySize);
   }
 
@@ -69,15 +83,17 @@ export class ThroughputMonitor {
 
   /** Mean cost per record of each size in the history, cheapest first. */
   costs(): SizeCost[] {
-    const bySize = new Map<number, { sum: number; samples: number }>();
+    const bySize = new Map<number, number[]>();
     for (const { batchSize, durationMs } of this.history()) {
-      const entry = bySize.get(batchSize) ?? { sum: 0, samples: 0 };
-      entry.sum += durationMs / batchSize;
-      entry.samples++;
-      bySize.set(batchSize, entry);
+      const costs = bySize.get(batchSize) ?? [];
+      costs.push(durationMs / batchSize);
+      bySize.set(batchSize, costs);
     }
     return [...bySize]
-      .map(([batchSize, { sum, samples }]) => ({ batchSize, msPerRecord: sum / samples, samples }))
+      .map(([batchSize, costs]) => {
+        const kept = costs.sort((a, b) => a - b).slice(0, costs.length - Math.floor(costs.length * this.trimSlowest));
+        return { batchSize, msPerRecord: kept.reduce((a, b) => a + b, 0) / kept.length, samples: costs.length };
+      })
       .sort((a, b) => a.msPerRecord - b.msPerRecord || a.batchSize - b.batchSize);
   }
 

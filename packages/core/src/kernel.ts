@@ -9,6 +9,16 @@ import { InvalidArgumentError } from "./errors.ts";
 export interface KernelRef {
   readonly moduleUrl: string;
   readonly exportName: string;
+  /**
+   * The Worker transfers the buffers of the output's typed arrays back instead
+   * of copying them. Only for kernels that return fresh buffers on every call.
+   */
+  readonly transferOutput?: boolean;
+}
+
+export interface KernelOptions {
+  /** See `KernelRef.transferOutput`. Default false. */
+  readonly transferOutput?: boolean;
 }
 
 export type KernelFunction<I, O> = (input: I) => O | Promise<O>;
@@ -31,13 +41,16 @@ export function defineKernel<F extends KernelFunction<never, unknown>>(
   moduleUrl: string,
   exportName: string,
   fn: F,
+  options: KernelOptions = {},
 ): F & { readonly kernel: KernelRef } {
   if (!moduleUrl.startsWith("file:")) {
     throw new InvalidArgumentError(`kernel module must be a file: URL (pass import.meta.url), got ${moduleUrl}`);
   }
   // A wrapper, so that attaching the address never touches a function the caller may share.
   const kernel = ((input: never) => fn(input)) as unknown as F & { readonly kernel: KernelRef };
-  Object.defineProperty(kernel, "kernel", { value: Object.freeze({ moduleUrl, exportName }), enumerable: true });
+  const ref: KernelRef =
+    options.transferOutput === true ? { moduleUrl, exportName, transferOutput: true } : { moduleUrl, exportName };
+  Object.defineProperty(kernel, "kernel", { value: Object.freeze(ref), enumerable: true });
   Object.defineProperty(kernel, "name", { value: exportName });
   return kernel;
 }

@@ -1,10 +1,13 @@
 /**
  * The compute stage of the standard pipeline: hands each batch to an executor
  * as a `computeBatch` task, so the event loop stays free for ingestion while
- * workers compute.
+ * workers compute. By default batches travel as transferred columns and
+ * results are joined back into objects here, which costs a fraction of
+ * cloning record objects both ways.
  */
 import type { ProcessedRecord, SensorRecord } from "@poolstream/core";
-import { computeBatch } from "./kernels/compute-batch.ts";
+import { type BatchTransport, columnarTransport, objectTransport, runBatch } from "./batch-transport.ts";
+import { computeBatch, computeBatchColumnar, materializeProcessed } from "./kernels/compute-batch.ts";
 import type { RunOptions, TaskExecutor } from "./task-executor.ts";
 
 export interface ComputeLayerStats {
@@ -14,10 +17,26 @@ export interface ComputeLayerStats {
   readonly inFlight: number;
 }
 
+export interface ProcessPoolComputeLayerOptions {
+  /** Default "columnar". */
+  readonly transport?: "columnar" | "objects";
+}
+
+type ProcessedTransport = BatchTransport<SensorRecord, unknown, unknown, ProcessedRecord[]>;
+
 export class ProcessPoolComputeLayer {
+  readonly transport: ProcessedTransport;
   #submitted = 0;
   #completed = 0;
   #failed = 0;
+
+  constructor(options: ProcessPoolComputeLayerOptions = {}) {
+    this.transport = (
+      options.transport === "objects"
+        ? objectTransport(computeBatch)
+        : columnarTransport(computeBatchColumnar, (stats, batch) => materializeProcessed(batch, stats))
+    ) as ProcessedTransport;
+  }
 
   /** Computes `batch` on `pool`; resolves with one result per record, in order. */
   async submitBatch(
@@ -27,7 +46,7 @@ export class ProcessPoolComputeLayer {
   ): Promise<ProcessedRecord[]> {
     this.#submitted++;
     try {
-      const results = await pool.run(computeBatch, batch, options);
+      const results = await runBatch(pool, this.transport, batch, options);
       this.#completed++;
       return results;
     } catch (error) {

@@ -1,13 +1,21 @@
 /**
  * `bun run adaptive`: lets the adaptive processor find a batch size for a
  * light kernel and for a heavy one, and shows how it got there. The expected
- * outcome: light settles on larger batches than heavy, because for light
- * kernels the per-batch cost of reaching a Worker dominates.
+ * outcome: light settles on larger batches than heavy, because for a light
+ * kernel the per-batch cost of reaching a Worker dominates.
  */
 import { AdaptiveBatchProcessor, type BatchSizeSample } from "@poolstream/batching";
 import type { SensorRecord } from "@poolstream/core";
 import { generateSensorRecords } from "@poolstream/ingest";
-import { computeHeavyBatch, computeLightBatch, WorkerPool } from "@poolstream/pool";
+import {
+  columnarTransport,
+  computeHeavyBatch,
+  computeHeavyColumnar,
+  computeLightBatch,
+  computeLightColumnar,
+  objectTransport,
+  WorkerPool,
+} from "@poolstream/pool";
 import { readFlags } from "../cli/flags.ts";
 import { formatBarChart, formatKeyValues, formatTable } from "../report/text.ts";
 
@@ -18,34 +26,41 @@ const flags = readFlags({
     records: { type: "integer", default: 5000, min: 1, max: 100_000_000, description: "records per kernel" },
     workers: { type: "integer", default: 2, min: 1, max: 256, description: "Bun Workers in the pool" },
     seed: { type: "integer", default: 42, min: 0, max: 2 ** 32 - 1, description: "seed of the record values" },
+    transport: {
+      type: "string",
+      default: "columnar",
+      placeholder: "columnar|objects",
+      description: "how batches travel to the workers",
+    },
   },
 });
+if (flags.transport !== "columnar" && flags.transport !== "objects") {
+  console.error(`bun run adaptive: --transport must be "columnar" or "objects", got "${flags.transport}" (see --help)`);
+  process.exit(2);
+}
 
 await using pool = new WorkerPool({ size: flags.workers });
 const records = generateSensorRecords({ count: flags.records, seed: flags.seed });
-// Warm up both kernels on every worker first, so module loading and JIT do not pass for batch cost.
-const warmUp = generateSensorRecords({ count: 200, seed: flags.seed + 1 });
-for (let round = 0; round < 50; round++) {
-  await Promise.all(
-    Array.from({ length: flags.workers }, () =>
-      Promise.all([pool.run(computeLightBatch, warmUp), pool.run(computeHeavyBatch, warmUp)]),
-    ),
-  );
-}
 
-const outcomes: { name: string; finalBatchSize: number }[] = [];
-for (const [name, kernel] of [
-  ["light (1 arithmetic op per record)", computeLightBatch],
-  ["heavy (100 trig ops per record)", computeHeavyBatch],
-] as const) {
-  const processor = new AdaptiveBatchProcessor<SensorRecord, number>({ pool, computeFn: kernel });
+// Warm up every path a batch takes (cutting, encoding, the pool, both kernels on every worker) on
+// throwaway processors, so JIT compilation and module loading do not pass for batch cost.
+const warmUpRecords = generateSensorRecords({ count: 20_000, seed: flags.seed + 1 });
+for (const { transport } of kernelsFor(flags.transport)) {
+  await new AdaptiveBatchProcessor<SensorRecord, number>({ pool, transport }).process(warmUpRecords);
+}
+Bun.gc(true); // start the measured runs from a collected heap, not in the middle of the warm-up's garbage
+
+const outcomes: number[] = [];
+for (const { name, transport } of kernelsFor(flags.transport)) {
+  const processor = new AdaptiveBatchProcessor<SensorRecord, number>({ pool, transport });
   const results = await processor.process(records);
   const run = processor.lastRun;
-  if (run === undefined || results.length !== records.length) throw new Error(`${name}: lost records`);
-  outcomes.push({ name, finalBatchSize: run.finalBatchSize });
-  console.log(`\n=== ${name}: ${run.records.toLocaleString("en-US")} records in ${run.batches} batches ===`);
+  if (run === undefined || results.length !== records.length) throw new Error(`${name}: records went missing`);
+  outcomes.push(run.finalBatchSize);
+  const count = run.records.toLocaleString("en-US");
+  console.log(`\n=== ${name}: ${count} records in ${run.batches} batches, ${transport.name} transport ===`);
   const segments = segmentsOf(processor.batchSizeHistory);
-  console.log("\nbatch size over time (one bar per run of equal-sized batches, in the order they were cut):");
+  console.log("\nbatch size over time (a bar per run of equal-sized batches, in the order they were cut):");
   console.log(
     formatBarChart(
       segments.map((s) => [`batches ${s.first}-${s.last}`, s.size] as const),
@@ -69,9 +84,23 @@ for (const [name, kernel] of [
   );
 }
 
-const [light, heavy] = outcomes as [(typeof outcomes)[0], (typeof outcomes)[0]];
-const verdict = light.finalBatchSize > heavy.finalBatchSize ? "as expected" : "NOT as expected";
-console.log(`\nlight settled at ${light.finalBatchSize}, heavy at ${heavy.finalBatchSize}: ${verdict}`);
+const [light = 0, heavy = 0] = outcomes;
+const verdict = light > heavy ? "light above heavy, as expected" : "light NOT above heavy";
+console.log(`\nlight settled at ${light}, heavy at ${heavy}: ${verdict}`);
+
+function kernelsFor(transport: string) {
+  const columnar = transport === "columnar";
+  return [
+    {
+      name: "light (1 arithmetic op per record)",
+      transport: columnar ? columnarTransport(computeLightColumnar) : objectTransport(computeLightBatch),
+    },
+    {
+      name: "heavy (100 trig ops per record)",
+      transport: columnar ? columnarTransport(computeHeavyColumnar) : objectTransport(computeHeavyBatch),
+    },
+  ];
+}
 
 interface Segment {
   readonly first: number;
@@ -81,13 +110,13 @@ interface Segment {
   readonly medianMsPerRecord: number;
 }
 
+/** Runs of equal-sized batches, in the order they were cut. */
 function segmentsOf(history: readonly BatchSizeSample[]): Segment[] {
   const segments: Segment[] = [];
   let start = 0;
   for (let i = 1; i <= history.length; i++) {
-    const current = history[i];
     const first = history[start] as BatchSizeSample;
-    if (current !== undefined && current.batchSize === first.batchSize) continue;
+    if (history[i]?.batchSize === first.batchSize) continue;
     const costs = history
       .slice(start, i)
       .map((s) => s.msPerRecord)

@@ -2,10 +2,14 @@
  * Hill climbing over batch sizes, one round at a time. A round at the best
  * known size ("base") alternates with a probe round at a neighbour (base × f or
  * base ÷ f). The monitor then holds samples of both, and its recommendation
- * decides: a probe that wins becomes the base and the climb goes on in the same
- * direction at once; a probe that loses turns the direction round and the next
- * probe waits `patience` base rounds, a wait that doubles (up to a limit) each
- * time probes keep losing, so a settled processor spends little time exploring.
+ * decides. A probe that wins becomes the base and the climb goes on in the
+ * same direction at once, with a stride that grows (×f each win, up to f³), so
+ * a long climb takes few rounds. A probe that loses turns the direction round
+ * and shortens the stride (its square root, down to 1.2), so the search
+ * closes in on the best size; the next probe waits `patience` base rounds, a
+ * wait that doubles (up to a limit) while probes keep losing, so a settled
+ * processor spends little time exploring. A climb that hits a bound turns
+ * round with a short stride, since the best size is then likely near it.
  */
 export interface SizeExplorerOptions {
   readonly initial: number;
@@ -24,12 +28,15 @@ export class SizeExplorer {
   #base: number;
   #probe: number | undefined;
   #direction: 1 | -1 = 1;
+  /** Multiplicative distance of the next probe from the base. */
+  #step: number;
   #patience = 0;
   #waitRounds = 0;
 
   constructor(options: SizeExplorerOptions) {
     this.#options = options;
     this.#base = this.#clamp(options.initial);
+    this.#step = options.stepFactor;
   }
 
   /** The size of the round now running. */
@@ -50,14 +57,19 @@ export class SizeExplorer {
   afterRound(recommended: number | undefined): number {
     const probe = this.#probe;
     this.#probe = undefined;
+    const { stepFactor } = this.#options;
     if (probe !== undefined) {
       if (recommended === probe) {
+        // Won: move there and keep going the same way, with a longer stride.
         this.#base = probe;
         this.#patience = 0;
+        this.#step = Math.min(this.#step * stepFactor, stepFactor ** 3);
         return this.#startProbe();
       }
+      // Lost: stay, look the other way next time, closer in, and after a longer wait.
       this.#base = this.#clamp(recommended ?? this.#base);
       this.#direction = this.#direction === 1 ? -1 : 1;
+      this.#step = Math.max(MIN_STEP, Math.sqrt(this.#step));
       this.#patience = Math.min(this.#options.maxPatience, Math.max(1, this.#patience * 2));
       this.#waitRounds = this.#patience;
       return this.#base;
@@ -71,19 +83,31 @@ export class SizeExplorer {
   }
 
   #startProbe(): number {
-    for (const direction of [this.#direction, -this.#direction] as const) {
-      const stepped = direction === 1 ? this.#base * this.#options.stepFactor : this.#base / this.#options.stepFactor;
-      const candidate = this.#clamp(Math.round(stepped));
-      if (candidate !== this.#base) {
-        this.#direction = direction === 1 ? 1 : -1;
-        this.#probe = candidate;
-        return candidate;
-      }
-    }
-    return this.#base; // min == max: nothing to explore
+    const ahead = this.#candidate(this.#direction, this.#step);
+    if (ahead !== this.#base) return this.#beginProbe(ahead);
+    // Against a bound: turn round, with a short step, since the best is likely near the bound.
+    this.#direction = this.#direction === 1 ? -1 : 1;
+    this.#step = Math.max(MIN_STEP, Math.sqrt(this.#options.stepFactor));
+    const back = this.#candidate(this.#direction, this.#step);
+    return back === this.#base ? this.#base : this.#beginProbe(back); // min == max: nothing to explore
+  }
+
+  #candidate(direction: 1 | -1, step: number): number {
+    const candidate = this.#clamp(direction === 1 ? this.#base * step : this.#base / step);
+    if (candidate !== this.#base || step <= 1) return candidate;
+    // A step too short to change an integer size still moves by one.
+    return this.#clamp(this.#base + direction);
+  }
+
+  #beginProbe(size: number): number {
+    this.#probe = size;
+    return size;
   }
 
   #clamp(size: number): number {
     return Math.min(this.#options.max, Math.max(this.#options.min, Math.round(size)));
   }
 }
+
+/** The shortest probe step: closer than this, measurement noise outweighs the difference. */
+const MIN_STEP = 1.2;

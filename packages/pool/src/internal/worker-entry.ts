@@ -2,20 +2,20 @@
  * The script every pool Worker runs. It imports each kernel's module once,
  * runs tasks one at a time in arrival order (so the pool can tell which task
  * was running when the Worker died), and answers with plain data: a result,
- * or the error as `{ name, message, stack, code }`.
+ * or the error as `{ name, message, stack, code }`. A kernel declared with
+ * `transferOutput` has its output's buffers moved back instead of copied.
  */
 import {
-  isTransferableOutput,
+  collectTransferables,
   type KernelRef,
   serializeError,
   type TaskRequest,
   type TaskResponse,
-  TRANSFER,
 } from "@poolstream/core";
 
 declare const self: Worker;
 
-type KernelFn = (input: unknown) => unknown;
+type KernelFn = ((input: unknown) => unknown) & { readonly kernel?: KernelRef };
 const kernels = new Map<string, KernelFn | Promise<KernelFn>>();
 
 function resolveKernel(ref: KernelRef): KernelFn | Promise<KernelFn> {
@@ -53,8 +53,9 @@ async function execute(request: TaskRequest): Promise<void> {
     const kernel = typeof resolved === "function" ? resolved : await resolved;
     let output = kernel(request.input);
     if (output instanceof Promise) output = await output;
-    if (isTransferableOutput(output)) reply({ id: request.id, ok: true, output: output.value }, output[TRANSFER]);
-    else reply({ id: request.id, ok: true, output });
+    // The module's own declaration decides, not the request: only the kernel knows its buffers are fresh.
+    const transfer = kernel.kernel?.transferOutput === true ? collectTransferables(output) : undefined;
+    reply({ id: request.id, ok: true, output }, transfer);
   } catch (error) {
     reply({ id: request.id, ok: false, error: serializeError(error) });
   }

@@ -1,14 +1,26 @@
 /**
  * The standard batch kernel: min–max normalization over the batch, a 5-point
- * trailing rolling mean, and an anomaly flag. Module-level, so a Worker can
- * import it by name; also a plain function for in-process use.
+ * trailing rolling mean, and an anomaly flag. One computation on columns,
+ * with two entry points: `computeBatch` for record objects and
+ * `computeBatchColumnar` for columnar batches (transferred both ways).
  */
-import { defineKernel, type ProcessedRecord, type SensorRecord } from "@poolstream/core";
+import { type ColumnarBatch, defineKernel, type ProcessedRecord, type SensorRecord } from "@poolstream/core";
 
 /** Width of the trailing rolling mean. */
 export const ROLLING_WINDOW = 5;
 /** A normalized value above this is an anomaly. */
 export const ANOMALY_THRESHOLD = 0.8;
+/** Bits of `BatchStatsColumns.flags`. */
+export const StatFlag = { anomaly: 1, valid: 2 } as const;
+
+/** What `computeBatch` adds to each record, as columns. */
+export interface BatchStatsColumns {
+  readonly length: number;
+  readonly normalized: Float64Array;
+  readonly rollingMean: Float64Array;
+  /** `StatFlag` bits per record. */
+  readonly flags: Uint8Array;
+}
 
 /**
  * Scales `value` into [0, 1] between `min` and `max`. When the range itself
@@ -21,18 +33,30 @@ export function minMaxNormalize(value: number, min: number, max: number): number
   return (value / 2 - min / 2) / (max / 2 - min / 2);
 }
 
+export function allocateBatchStats(length: number): BatchStatsColumns {
+  const buffer = new ArrayBuffer(17 * length);
+  return {
+    length,
+    normalized: new Float64Array(buffer, 0, length),
+    rollingMean: new Float64Array(buffer, 8 * length, length),
+    flags: new Uint8Array(buffer, 16 * length, length),
+  };
+}
+
 /**
- * Normalizes each record's value min–max over the batch's finite values (0 when
- * they are all equal), adds the trailing mean of up to 5 normalized values and
- * flags `normalized > 0.8`. A record whose value is not a finite number is kept,
- * marked `valid: false`, and left out of every statistic, so no NaN comes out.
+ * The computation. Normalizes each finite value min–max over the batch's
+ * finite values (0 when they are all equal), takes the trailing mean of up to
+ * 5 normalized values and flags `normalized > 0.8`. A value that is not a
+ * finite number is left out of every statistic: normalized 0, mean 0, no flags.
  */
-export function computeBatchRecords(batch: readonly SensorRecord[]): ProcessedRecord[] {
+export function computeBatchStats(values: Float64Array): BatchStatsColumns {
+  const n = values.length;
+  const out = allocateBatchStats(n);
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
-  for (const record of batch) {
-    const value = record.value;
-    if (typeof value === "number" && Number.isFinite(value)) {
+  for (let i = 0; i < n; i++) {
+    const value = values[i] as number;
+    if (Number.isFinite(value)) {
       if (value < min) min = value;
       if (value > max) max = value;
     }
@@ -40,29 +64,63 @@ export function computeBatchRecords(batch: readonly SensorRecord[]): ProcessedRe
   // The last ROLLING_WINDOW normalized values of valid records, as a ring.
   const window = new Float64Array(ROLLING_WINDOW);
   let validCount = 0;
-  const results = new Array<ProcessedRecord>(batch.length);
-  for (let i = 0; i < batch.length; i++) {
-    const record = batch[i] as SensorRecord;
-    const value = record.value;
-    if (typeof value !== "number" || !Number.isFinite(value)) {
-      results[i] = { ...record, normalized: 0, rollingMean: 0, anomaly: false, valid: false };
-      continue;
-    }
+  for (let i = 0; i < n; i++) {
+    const value = values[i] as number;
+    if (!Number.isFinite(value)) continue;
     const normalized = minMaxNormalize(value, min, max);
     window[validCount % ROLLING_WINDOW] = normalized;
     validCount++;
-    const filled = Math.min(validCount, ROLLING_WINDOW);
+    const filled = validCount < ROLLING_WINDOW ? validCount : ROLLING_WINDOW;
     let sum = 0;
     for (let k = 0; k < filled; k++) sum += window[k] as number;
+    out.normalized[i] = normalized;
+    out.rollingMean[i] = sum / filled;
+    out.flags[i] = StatFlag.valid | (normalized > ANOMALY_THRESHOLD ? StatFlag.anomaly : 0);
+  }
+  return out;
+}
+
+/** The value column of record objects; anything that is not a number becomes NaN (invalid). */
+export function valuesOf(batch: readonly SensorRecord[]): Float64Array {
+  const values = new Float64Array(batch.length);
+  for (let i = 0; i < batch.length; i++) {
+    const value = (batch[i] as SensorRecord).value;
+    values[i] = typeof value === "number" ? value : Number.NaN;
+  }
+  return values;
+}
+
+/** Joins records with their computed columns into result objects. */
+export function materializeProcessed(batch: readonly SensorRecord[], stats: BatchStatsColumns): ProcessedRecord[] {
+  const results = new Array<ProcessedRecord>(batch.length);
+  for (let i = 0; i < batch.length; i++) {
+    const flags = stats.flags[i] as number;
     results[i] = {
-      ...record,
-      normalized,
-      rollingMean: sum / filled,
-      anomaly: normalized > ANOMALY_THRESHOLD,
-      valid: true,
+      ...(batch[i] as SensorRecord),
+      normalized: stats.normalized[i] as number,
+      rollingMean: stats.rollingMean[i] as number,
+      anomaly: (flags & StatFlag.anomaly) !== 0,
+      valid: (flags & StatFlag.valid) !== 0,
     };
   }
   return results;
 }
 
+/** `computeBatchStats` on record objects, returning result objects. */
+export function computeBatchRecords(batch: readonly SensorRecord[]): ProcessedRecord[] {
+  return materializeProcessed(batch, computeBatchStats(valuesOf(batch)));
+}
+
+/** The kernel on record objects: each result keeps the record's fields and adds `normalized`, `rollingMean`, `anomaly`, `valid`. */
 export const computeBatch = defineKernel(import.meta.url, "computeBatch", computeBatchRecords);
+
+/**
+ * The kernel on a columnar batch: returns the stats columns, transferred back.
+ * Values whose kind is not a number were encoded as NaN and come out invalid.
+ */
+export const computeBatchColumnar = defineKernel(
+  import.meta.url,
+  "computeBatchColumnar",
+  (batch: ColumnarBatch): BatchStatsColumns => computeBatchStats(batch.value),
+  { transferOutput: true },
+);

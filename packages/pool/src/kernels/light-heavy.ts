@@ -7,8 +7,9 @@
  * Both return only what they compute, one number per record in input order,
  * as a Float64Array: copying it back from a Worker is one memcpy, where
  * copying back record objects would cost more than the light kernel itself.
+ * The `Columnar` twins take a columnar batch and transfer their scores back.
  */
-import { defineKernel, type SensorRecord } from "@poolstream/core";
+import { type ColumnarBatch, defineKernel, type SensorRecord } from "@poolstream/core";
 
 /** Trigonometric operations per record in the heavy kernel. */
 export const HEAVY_TRIG_OPERATIONS = 100;
@@ -25,22 +26,35 @@ export function heavyScore(value: number): number {
   return sum;
 }
 
-export const computeLightBatch = defineKernel(
-  import.meta.url,
-  "computeLightBatch",
-  (batch: readonly SensorRecord[]): Float64Array => {
-    const scores = new Float64Array(batch.length);
-    for (let i = 0; i < batch.length; i++) scores[i] = lightScore((batch[i] as SensorRecord).value);
-    return scores;
-  },
+/** Applies `score` to each value; the one loop behind all four kernels. */
+export function scoreValues(values: ArrayLike<number>, score: (value: number) => number): Float64Array {
+  const scores = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) scores[i] = score(values[i] as number);
+  return scores;
+}
+
+function recordValues(batch: readonly SensorRecord[]): number[] {
+  return batch.map((record) => record.value);
+}
+
+export const computeLightBatch = defineKernel(import.meta.url, "computeLightBatch", (batch: readonly SensorRecord[]) =>
+  scoreValues(recordValues(batch), lightScore),
 );
 
-export const computeHeavyBatch = defineKernel(
+export const computeHeavyBatch = defineKernel(import.meta.url, "computeHeavyBatch", (batch: readonly SensorRecord[]) =>
+  scoreValues(recordValues(batch), heavyScore),
+);
+
+export const computeLightColumnar = defineKernel(
   import.meta.url,
-  "computeHeavyBatch",
-  (batch: readonly SensorRecord[]): Float64Array => {
-    const scores = new Float64Array(batch.length);
-    for (let i = 0; i < batch.length; i++) scores[i] = heavyScore((batch[i] as SensorRecord).value);
-    return scores;
-  },
+  "computeLightColumnar",
+  (batch: ColumnarBatch) => scoreValues(batch.value, lightScore),
+  { transferOutput: true },
+);
+
+export const computeHeavyColumnar = defineKernel(
+  import.meta.url,
+  "computeHeavyColumnar",
+  (batch: ColumnarBatch) => scoreValues(batch.value, heavyScore),
+  { transferOutput: true },
 );
