@@ -158,7 +158,8 @@ export class AdaptiveBatchProcessor<I, O> {
     let batchCount = 0;
 
     const closeRound = () => {
-      const next = this.#explorer.afterRound(this.monitor.recommendedBatchSize());
+      const costs = new Map(this.monitor.costs().map((c) => [c.batchSize, c.msPerRecord]));
+      const next = this.#explorer.afterRound(this.monitor.recommendedBatchSize(), (size) => costs.get(size));
       const unrecorded = next === round.size ? 0 : maxInFlight - 1;
       round = { size: next, kind: this.#explorer.kind, unrecorded, returned: 0 };
     };

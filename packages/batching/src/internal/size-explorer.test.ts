@@ -2,16 +2,18 @@ import { describe, expect, test } from "bun:test";
 import { SizeExplorer } from "./size-explorer.ts";
 
 const explorer = () => new SizeExplorer({ initial: 10, min: 5, max: 200, stepFactor: 2, maxPatience: 4 });
+/** Costs per record by size, as the monitor would report them. */
+const costs = (table: Record<number, number>) => (size: number) => table[size];
 
 describe("SizeExplorer", () => {
-  test("probes upward first and climbs with a growing stride while probes win", () => {
+  test("probes upward first and climbs with a growing stride while probes are cheaper", () => {
     const e = explorer();
     expect([e.size, e.kind]).toEqual([10, "base"]);
     expect(e.afterRound(10)).toBe(20); // only 10 was seen: probe
     expect(e.kind).toBe("probe");
-    expect(e.afterRound(20)).toBe(80); // won: climb on at once, stride 4 now
-    expect(e.afterRound(80)).toBe(200); // stride 8: 640, clamped to 200
-    expect(e.afterRound(200)).toBe(141); // against the bound: turn round with a short stride (√2)
+    expect(e.afterRound(20, costs({ 10: 2, 20: 1 }))).toBe(80); // cheaper: climb on at once, stride 4
+    expect(e.afterRound(80, costs({ 20: 1, 80: 0.5 }))).toBe(200); // stride 8: 640, clamped to 200
+    expect(e.afterRound(200, costs({ 80: 0.5, 200: 0.3 }))).toBe(167); // against the bound: back by the shortest step
     expect(e.base).toBe(200);
   });
 
@@ -34,15 +36,18 @@ describe("SizeExplorer", () => {
     expect(e.kind).toBe("base");
   });
 
-  test("a tie that favours the smaller probe walks down from the bound", () => {
+  test("a probe that only ties is taken for being smaller, but not followed", () => {
     const e = explorer();
     e.afterRound(10);
-    e.afterRound(20);
-    e.afterRound(80);
-    expect(e.afterRound(200)).toBe(141);
-    expect(e.afterRound(141)).toBe(50); // won going down: stride √2 × 2
-    expect(e.afterRound(141)).toBe(141); // 50 lost
-    expect(e.base).toBe(141);
+    e.afterRound(20, costs({ 10: 2, 20: 1 }));
+    e.afterRound(80, costs({ 20: 1, 80: 0.5 }));
+    expect(e.afterRound(200, costs({ 80: 0.5, 200: 0.3 }))).toBe(167);
+    // 167 costs a little more than 200, within the tolerance: the monitor recommends it.
+    expect(e.afterRound(167, costs({ 167: 0.31, 200: 0.3 }))).toBe(167);
+    expect(e.base).toBe(167);
+    expect(e.kind).toBe("base"); // settles instead of probing further down at once
+    expect(e.afterRound(167)).toBe(167);
+    expect(e.afterRound(167)).not.toBe(167); // after the wait, a probe again
   });
 
   test("clamps recommendations into [min, max] and does not explore when min equals max", () => {

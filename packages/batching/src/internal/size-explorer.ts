@@ -2,14 +2,15 @@
  * Hill climbing over batch sizes, one round at a time. A round at the best
  * known size ("base") alternates with a probe round at a neighbour (base × f or
  * base ÷ f). The monitor then holds samples of both, and its recommendation
- * decides. A probe that wins becomes the base and the climb goes on in the
- * same direction at once, with a stride that grows (×f each win, up to f³), so
- * a long climb takes few rounds. A probe that loses turns the direction round
- * and shortens the stride (its square root, down to 1.2), so the search
- * closes in on the best size; the next probe waits `patience` base rounds, a
- * wait that doubles (up to a limit) while probes keep losing, so a settled
+ * decides. A probe that is cheaper becomes the base and the climb goes on in
+ * the same direction at once, with a stride that grows (×f each win, up to
+ * f³), so a long climb takes few rounds. A probe that loses turns the
+ * direction round; one that only ties (and wins for being smaller) is taken
+ * but not followed. Either way the stride shortens (its square root, down to
+ * 1.2), so the search closes in on the best size, and the next probe waits
+ * `patience` base rounds, a wait that doubles (up to a limit), so a settled
  * processor spends little time exploring. A climb that hits a bound turns
- * round with a short stride, since the best size is then likely near it.
+ * round with the shortest stride, since the best size is then likely there.
  */
 export interface SizeExplorerOptions {
   readonly initial: number;
@@ -53,25 +54,35 @@ export class SizeExplorer {
     return this.#base;
   }
 
-  /** Ends a round with the monitor's recommendation; returns the size of the next round. */
-  afterRound(recommended: number | undefined): number {
+  /**
+   * Ends a round with the monitor's recommendation, and its cost per record
+   * of each size; returns the size of the next round.
+   */
+  afterRound(recommended: number | undefined, costOf: (size: number) => number | undefined = () => undefined): number {
     const probe = this.#probe;
     this.#probe = undefined;
     const { stepFactor } = this.#options;
-    if (probe !== undefined) {
-      if (recommended === probe) {
-        // Won: move there and keep going the same way, with a longer stride.
-        this.#base = probe;
+    if (probe !== undefined && recommended === probe) {
+      const probeCost = costOf(probe);
+      const baseCost = costOf(this.#base);
+      const clearWin = probeCost === undefined || baseCost === undefined || probeCost < baseCost;
+      this.#base = probe;
+      if (clearWin) {
+        // Cheaper: keep going the same way at once, with a longer stride.
         this.#patience = 0;
         this.#step = Math.min(this.#step * stepFactor, stepFactor ** 3);
         return this.#startProbe();
       }
-      // Lost: stay, look the other way next time, closer in, and after a longer wait.
+      // Only tied, and smaller: take it (same cost, lower latency), but as a place to settle, not a
+      // slope to follow, or noise around the tolerance would send the search wandering.
+      this.#settle();
+      return this.#base;
+    }
+    if (probe !== undefined) {
+      // Lost: stay, look the other way next time.
       this.#base = this.#clamp(recommended ?? this.#base);
       this.#direction = this.#direction === 1 ? -1 : 1;
-      this.#step = Math.max(MIN_STEP, Math.sqrt(this.#step));
-      this.#patience = Math.min(this.#options.maxPatience, Math.max(1, this.#patience * 2));
-      this.#waitRounds = this.#patience;
+      this.#settle();
       return this.#base;
     }
     this.#base = this.#clamp(recommended ?? this.#base);
@@ -82,12 +93,19 @@ export class SizeExplorer {
     return this.#startProbe();
   }
 
+  /** Closer in, and a longer wait before the next probe. */
+  #settle(): void {
+    this.#step = Math.max(MIN_STEP, Math.sqrt(this.#step));
+    this.#patience = Math.min(this.#options.maxPatience, Math.max(1, this.#patience * 2));
+    this.#waitRounds = this.#patience;
+  }
+
   #startProbe(): number {
     const ahead = this.#candidate(this.#direction, this.#step);
     if (ahead !== this.#base) return this.#beginProbe(ahead);
-    // Against a bound: turn round, with a short step, since the best is likely near the bound.
+    // Against a bound: turn round with the shortest step, since the best is likely at the bound.
     this.#direction = this.#direction === 1 ? -1 : 1;
-    this.#step = Math.max(MIN_STEP, Math.sqrt(this.#options.stepFactor));
+    this.#step = MIN_STEP;
     const back = this.#candidate(this.#direction, this.#step);
     return back === this.#base ? this.#base : this.#beginProbe(back); // min == max: nothing to explore
   }

@@ -1,0 +1,44 @@
+/** Ways to push N records through a pool, each returning when every result is back. */
+import { AdaptiveBatchProcessor } from "@poolstream/batching";
+import type { SensorRecord } from "@poolstream/core";
+import { type BatchTransport, runBatch, type TaskExecutor } from "@poolstream/pool";
+
+// biome-ignore lint/suspicious/noExplicitAny: a bench driver is indifferent to the wire types
+export type AnyTransport = BatchTransport<SensorRecord, any, any, any>;
+
+/** Fixed batch size, at most `maxInFlight` batches outstanding (as a pipeline stage would run it). */
+export async function runFixed(
+  pool: TaskExecutor,
+  transport: AnyTransport,
+  records: readonly SensorRecord[],
+  batchSize: number,
+  maxInFlight: number,
+): Promise<number> {
+  const inFlight = new Set<Promise<unknown>>();
+  let results = 0;
+  for (let offset = 0; offset < records.length; offset += batchSize) {
+    const done = runBatch(pool, transport, records.slice(offset, offset + batchSize)).then(
+      (out: ArrayLike<unknown>) => {
+        results += out.length;
+      },
+    );
+    inFlight.add(done);
+    void done.finally(() => inFlight.delete(done));
+    if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  if (results !== records.length) throw new Error(`lost records: ${results} of ${records.length}`);
+  return results;
+}
+
+/** A fresh adaptive processor, as a user would start one: its exploration is part of the cost. */
+export async function runAdaptive(
+  pool: TaskExecutor,
+  transport: AnyTransport,
+  records: readonly SensorRecord[],
+): Promise<{ results: number; finalBatchSize: number }> {
+  const processor = new AdaptiveBatchProcessor<SensorRecord, unknown>({ pool, transport });
+  const results = await processor.process(records);
+  if (results.length !== records.length) throw new Error(`lost records: ${results.length} of ${records.length}`);
+  return { results: results.length, finalBatchSize: processor.lastRun?.finalBatchSize ?? 0 };
+}
