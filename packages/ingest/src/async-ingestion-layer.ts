@@ -35,26 +35,41 @@ export interface IngestionReport {
   readonly durationMs: number;
 }
 
-export interface AsyncIngestionLayerOptions {
-  /** Queue capacity. Default 50. */
-  readonly capacity?: number;
-  readonly clock?: Clock;
+/**
+ * Where ingested records go: a `BoundedQueue` by default, or anything that
+ * waits in `put` while it is full (backpressure) and can be closed, such as a
+ * router into the lanes of a priority queue.
+ */
+export interface RecordTarget {
+  put(record: SensorRecord): Promise<void>;
+  close(): void;
 }
 
-export class AsyncIngestionLayer {
-  readonly queue: BoundedQueue<SensorRecord>;
+export interface AsyncIngestionLayerOptions<Q extends RecordTarget> {
+  /** Capacity of the default queue. Default 50. */
+  readonly capacity?: number;
+  readonly clock?: Clock;
+  /** Put records here instead of into a new `BoundedQueue`. */
+  readonly target?: Q;
+}
+
+export class AsyncIngestionLayer<Q extends RecordTarget = BoundedQueue<SensorRecord>> {
+  /** Where records go; the layer closes it when the run ends. */
+  readonly queue: Q;
   readonly #sources: readonly RecordSource[];
   readonly #clock: Clock;
   readonly #counts = new Map<string, number>();
   readonly #errors: SourceError[] = [];
   #started = false;
 
-  constructor(sources: readonly RecordSource[], options: AsyncIngestionLayerOptions = {}) {
+  constructor(sources: readonly RecordSource[], options: AsyncIngestionLayerOptions<Q> = {}) {
     const ids = new Set(sources.map((s) => s.id));
     if (ids.size !== sources.length) throw new InvalidArgumentError("source ids must be unique");
     this.#sources = sources;
     this.#clock = options.clock ?? systemClock;
-    this.queue = new BoundedQueue<SensorRecord>({ capacity: options.capacity ?? 50, clock: this.#clock });
+    this.queue =
+      options.target ??
+      (new BoundedQueue<SensorRecord>({ capacity: options.capacity ?? 50, clock: this.#clock }) as RecordTarget as Q);
     for (const source of sources) this.#counts.set(source.id, 0);
   }
 

@@ -4,6 +4,7 @@ export {
   type AsyncIngestionLayerOptions,
   type IngestionReport,
   type RecordSource,
+  type RecordTarget,
   type SourceError,
 } from "./async-ingestion-layer.ts";
 export { AsyncSensorSource, type AsyncSensorSourceOptions } from "./async-sensor-source.ts";

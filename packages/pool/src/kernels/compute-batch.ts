@@ -70,7 +70,7 @@ export function computeBatchStats(values: Float64Array): BatchStatsColumns {
     const normalized = minMaxNormalize(value, min, max);
     window[validCount % ROLLING_WINDOW] = normalized;
     validCount++;
-    const filled = validCount < ROLLING_WINDOW ? validCount : ROLLING_WINDOW;
+    const filled = Math.min(validCount, ROLLING_WINDOW);
     let sum = 0;
     for (let k = 0; k < filled; k++) sum += window[k] as number;
     out.normalized[i] = normalized;
