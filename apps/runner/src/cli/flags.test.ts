@@ -53,16 +53,3 @@ describe("parseFlags", () => {
     expect(help).toContain("--path <file>");
   });
 });
-
-describe("programs", () => {
-  test("a bad flag exits with code 2 and one line on stderr; --help exits 0", async () => {
-    const bad = Bun.spawnSync(["bun", "src/programs/start.ts", "--workers", "zero"], {
-      cwd: `${import.meta.dir}/../..`,
-    });
-    expect(bad.exitCode).toBe(2);
-    expect(bad.stderr.toString().trim().split("\n")).toHaveLength(1);
-    const help = Bun.spawnSync(["bun", "src/programs/start.ts", "--help"], { cwd: `${import.meta.dir}/../..` });
-    expect(help.exitCode).toBe(0);
-    expect(help.stdout.toString()).toContain("--batch-size");
-  });
-});

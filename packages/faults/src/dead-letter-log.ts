@@ -1,0 +1,165 @@
+/**
+ * Where records go that could not be computed even after recovery. Without a
+ * path it lives in memory; with one it is an SQLite database (bun:sqlite, WAL)
+ * written on every `add`, so entries written before the process crashed are
+ * there when it reopens. `replay` retries every entry once.
+ */
+import { Database } from "bun:sqlite";
+import { InvalidArgumentError, StorageError, toError } from "@poolstream/core";
+import { decodeFromStore, encodeForStore } from "./store-codec.ts";
+
+export interface DeadLetterEntry {
+  readonly id: number;
+  readonly record: unknown;
+  /** The name of the error's class, e.g. WorkerCrashedError. */
+  readonly errorType: string;
+  readonly errorMessage: string;
+  readonly attemptCount: number;
+  /** Epoch milliseconds of the last failure. */
+  readonly failedAt: number;
+}
+
+export interface DeadLetterLogOptions {
+  /** An SQLite file; created if missing. Without it the log is in memory. */
+  readonly path?: string;
+}
+
+export interface ReplayOutcome<R> {
+  /** Entries whose retry succeeded: they left the log. */
+  readonly recovered: readonly { readonly entry: DeadLetterEntry; readonly result: R }[];
+  /** Entries whose retry failed again: they stay, with their attempt count raised. */
+  readonly stillFailing: readonly DeadLetterEntry[];
+}
+
+interface Row {
+  id: number;
+  record: string;
+  error_type: string;
+  error_message: string;
+  attempt_count: number;
+  failed_at: number;
+}
+
+export class DeadLetterLog implements Disposable {
+  readonly path: string | undefined;
+  readonly #db: Database;
+  #closed = false;
+  #replaying: Promise<unknown> = Promise.resolve();
+
+  constructor(options: DeadLetterLogOptions = {}) {
+    this.path = options.path;
+    try {
+      this.#db = new Database(options.path ?? ":memory:", { create: true, strict: true });
+      this.#db.run("PRAGMA journal_mode = WAL");
+      // NORMAL: every committed add is in the WAL file, so it survives the process dying.
+      this.#db.run("PRAGMA synchronous = NORMAL");
+      this.#db.run("PRAGMA busy_timeout = 5000");
+      this.#db.run(`CREATE TABLE IF NOT EXISTS dead_letters (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        record TEXT NOT NULL,
+        error_type TEXT NOT NULL,
+        error_message TEXT NOT NULL,
+        attempt_count INTEGER NOT NULL,
+        failed_at REAL NOT NULL
+      )`);
+    } catch (error) {
+      throw new StorageError(`cannot open the dead-letter log at ${options.path ?? ":memory:"}`, { cause: error });
+    }
+  }
+
+  /** Records a failure. Written before it returns, so it survives a crash of the process. */
+  add(record: unknown, error: unknown, attemptCount: number): DeadLetterEntry {
+    this.#assertOpen();
+    if (!Number.isInteger(attemptCount) || attemptCount < 1) {
+      throw new InvalidArgumentError(`attemptCount must be an integer >= 1, got ${attemptCount}`);
+    }
+    const failure = toError(error);
+    const failedAt = Date.now();
+    const row = this.#db
+      .query<{ id: number }, [string, string, string, number, number]>(
+        "INSERT INTO dead_letters (record, error_type, error_message, attempt_count, failed_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+      )
+      .get(encodeForStore(record), failure.name, failure.message, attemptCount, failedAt);
+    if (row === null) throw new StorageError("the dead-letter log did not return the new entry's id");
+    return { id: row.id, record, errorType: failure.name, errorMessage: failure.message, attemptCount, failedAt };
+  }
+
+  /** Every entry, oldest first. */
+  entries(): DeadLetterEntry[] {
+    this.#assertOpen();
+    return this.#db
+      .query<Row, []>("SELECT * FROM dead_letters ORDER BY id")
+      .all()
+      .map((row) => ({
+        id: row.id,
+        record: decodeFromStore(row.record),
+        errorType: row.error_type,
+        errorMessage: row.error_message,
+        attemptCount: row.attempt_count,
+        failedAt: row.failed_at,
+      }));
+  }
+
+  get size(): number {
+    this.#assertOpen();
+    return this.#db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM dead_letters").get()?.n ?? 0;
+  }
+
+  /**
+   * Retries every entry once with `retry` (given the record; it may be async,
+   * e.g. a pool call). A success removes the entry and returns it with its
+   * result; a failure keeps it with `attemptCount + 1`. Replays never overlap:
+   * a second call waits for the first, so no entry is retried twice at once,
+   * and one that succeeded is gone before the next replay looks.
+   */
+  replay<R>(retry: (record: unknown) => R | Promise<R>): Promise<ReplayOutcome<R>> {
+    const run = this.#replaying.then(() => this.#replayOnce(retry));
+    this.#replaying = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Closes the database. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  async #replayOnce<R>(retry: (record: unknown) => R | Promise<R>): Promise<ReplayOutcome<R>> {
+    const recovered: { entry: DeadLetterEntry; result: R }[] = [];
+    const stillFailing: DeadLetterEntry[] = [];
+    const remove = this.#db.query<unknown, [number]>("DELETE FROM dead_letters WHERE id = ?");
+    const bump = this.#db.query<unknown, [string, string, number, number]>(
+      "UPDATE dead_letters SET error_type = ?, error_message = ?, attempt_count = attempt_count + 1, failed_at = ? WHERE id = ?",
+    );
+    for (const entry of this.entries()) {
+      try {
+        const result = await retry(entry.record);
+        this.#assertOpen();
+        remove.run(entry.id);
+        recovered.push({ entry, result });
+      } catch (error) {
+        this.#assertOpen();
+        const failure = toError(error);
+        const failedAt = Date.now();
+        bump.run(failure.name, failure.message, failedAt, entry.id);
+        stillFailing.push({
+          ...entry,
+          errorType: failure.name,
+          errorMessage: failure.message,
+          attemptCount: entry.attemptCount + 1,
+          failedAt,
+        });
+      }
+    }
+    return { recovered, stillFailing };
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StorageError("the dead-letter log is closed");
+  }
+}
