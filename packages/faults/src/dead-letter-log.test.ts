@@ -56,7 +56,7 @@ describe("DeadLetterLog", () => {
     using log = new DeadLetterLog({ path });
     const entries = log.entries();
     expect(entries.map((e) => (e.record as { seq: number }).seq)).toEqual([0, 1, 2, 3, 4]);
-    expect(Number.isNaN((entries[3]?.record as { value: number }).value)).toBe(true);
+    expect(Number.isNaN((entries[3]?.record as { value?: number } | undefined)?.value)).toBe(true);
   });
 
   test("replay: successes leave the log and are returned; failures stay with one more attempt", async () => {
