@@ -72,7 +72,7 @@ export async function runWithPriority(options: PriorityScenarioOptions): Promise
     pool,
     batchSize,
     transport,
-    criticalBatchFill: options.criticalBatchFill ?? 1,
+    ...(options.criticalBatchFill === undefined ? {} : { criticalBatchFill: options.criticalBatchFill }),
   });
   const running = processor.run();
   const pacing = paceCritical(critical, (r) => queue.put(r, r.priority), stop.signal);

@@ -49,7 +49,21 @@ describe("columnar batch format", () => {
   test("values a Float64 column cannot hold are NaN with their kind kept; non-records are marked", () => {
     const interner = new SensorInterner();
     const batch = encodeColumnar(
-      [{ value: "12" }, { value: null }, { value: true }, { value: { x: 1 } }, {}, 42, null],
+      [
+        { value: "12" },
+        { value: null },
+        { value: true },
+        { value: { x: 1 } },
+        {},
+        42,
+        null,
+        [1, 2],
+        {
+          get value(): number {
+            throw new Error("bus error");
+          },
+        },
+      ],
       interner,
     );
     expect(Array.from(batch.valueKind)).toEqual([
@@ -60,6 +74,8 @@ describe("columnar batch format", () => {
       ValueKind.missing,
       ValueKind.notARecord,
       ValueKind.notARecord,
+      ValueKind.notARecord,
+      ValueKind.unreadable,
     ]);
     expect(Array.from(batch.value).every(Number.isNaN)).toBe(true);
   });

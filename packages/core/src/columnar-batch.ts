@@ -21,8 +21,10 @@ export const ValueKind = {
   boolean: 4,
   object: 5,
   other: 6,
-  /** The record itself was not an object. */
+  /** The record itself was not an object (or was an array). */
   notARecord: 7,
+  /** Reading the record's fields threw (a getter, a Proxy). */
+  unreadable: 8,
 } as const;
 export type ValueKind = (typeof ValueKind)[keyof typeof ValueKind];
 
@@ -85,19 +87,24 @@ export function encodeColumnar(records: readonly unknown[], interner: SensorInte
   const batch = allocateColumnarBatch(records.length);
   for (let i = 0; i < records.length; i++) {
     const record = records[i];
-    if (typeof record !== "object" || record === null) {
-      batch.value[i] = Number.NaN;
+    batch.value[i] = Number.NaN;
+    if (typeof record !== "object" || record === null || Array.isArray(record)) {
       batch.valueKind[i] = ValueKind.notARecord;
       continue;
     }
-    const r = record as Partial<Record<keyof SensorRecord, unknown>>;
-    const kind = kindOfValue(r.value);
-    batch.value[i] = kind === ValueKind.number ? (r.value as number) : Number.NaN;
-    batch.valueKind[i] = kind;
-    batch.timestamp[i] = r.timestamp as number;
-    batch.createdAt[i] = r.createdAt as number;
-    batch.seq[i] = r.seq as number;
-    batch.sensor[i] = interner.intern(r.sensorId);
+    try {
+      const r = record as Partial<Record<keyof SensorRecord, unknown>>;
+      const value = r.value;
+      const kind = kindOfValue(value);
+      if (kind === ValueKind.number) batch.value[i] = value as number;
+      batch.valueKind[i] = kind;
+      batch.timestamp[i] = r.timestamp as number;
+      batch.createdAt[i] = r.createdAt as number;
+      batch.seq[i] = r.seq as number;
+      batch.sensor[i] = interner.intern(r.sensorId);
+    } catch {
+      batch.valueKind[i] = ValueKind.unreadable;
+    }
   }
   return batch;
 }

@@ -4,7 +4,10 @@ import type { KernelRef } from "./kernel.ts";
 
 export interface TaskRequest {
   readonly id: number;
-  readonly kernel: KernelRef;
+  /** The pool's number for the kernel; the Worker remembers what it stands for. */
+  readonly kernelId: number;
+  /** Sent only the first time a Worker sees `kernelId`, so later requests clone no strings. */
+  readonly kernel?: KernelRef;
   readonly input: unknown;
 }
 

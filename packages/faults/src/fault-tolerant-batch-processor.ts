@@ -9,19 +9,33 @@
  * down with it. Every record ends in exactly one place:
  * successful + failed + poison pills + dead-lettered = total.
  */
-import { createRandom, deriveSeed, InvalidArgumentError, type Kernel, toError } from "@poolstream/core";
+import {
+  createRandom,
+  deriveSeed,
+  encodeColumnar,
+  InvalidArgumentError,
+  type Kernel,
+  SensorInterner,
+  toError,
+} from "@poolstream/core";
 import type { TaskExecutor } from "@poolstream/pool";
 import type { DeadLetterLog } from "./dead-letter-log.ts";
 import type { FailedEntry, FaultTolerantEntry, PoisonPillEntry, SuccessEntry } from "./fault-entries.ts";
 import { computeFaultTolerantBatch, type FaultTolerantBatchInput } from "./kernels/compute-fault-tolerant-batch.ts";
+import { computeFaultTolerantColumnar, materializeFaultTolerant } from "./kernels/compute-fault-tolerant-columnar.ts";
 
 export interface FaultTolerantBatchProcessorOptions {
   readonly pool: TaskExecutor;
   /** Where a failed batch is retried; a separate pool, so recovery never queues behind the failing work. */
   readonly recoveryPool: TaskExecutor;
   readonly deadLetterLog: DeadLetterLog;
-  /** Default `computeFaultTolerantBatch`. */
+  /** A kernel on record objects; when given, batches travel as objects. */
   readonly computeFn?: Kernel<FaultTolerantBatchInput, readonly FaultTolerantEntry[]>;
+  /**
+   * How batches travel without a `computeFn`: "columnar" (the default; the
+   * columnar fault-tolerant kernel, buffers transferred) or "objects".
+   */
+  readonly transport?: "columnar" | "objects";
   /** Default 50. */
   readonly batchSize?: number;
   /** A batch running longer is failed and its worker replaced. Default 5000 ms. */
@@ -60,7 +74,8 @@ export interface FaultTolerantOutcome {
 export class FaultTolerantBatchProcessor {
   readonly batchSize: number;
   readonly #options: FaultTolerantBatchProcessorOptions;
-  readonly #computeFn: Kernel<FaultTolerantBatchInput, readonly FaultTolerantEntry[]>;
+  readonly #computeFn: Kernel<FaultTolerantBatchInput, readonly FaultTolerantEntry[]> | undefined;
+  readonly #interner = new SensorInterner();
   readonly #taskTimeoutMs: number;
   readonly #crashProbability: number;
   readonly #log: (line: string) => void;
@@ -79,7 +94,7 @@ export class FaultTolerantBatchProcessor {
     }
     this.batchSize = batchSize;
     this.#options = options;
-    this.#computeFn = options.computeFn ?? computeFaultTolerantBatch;
+    this.#computeFn = options.computeFn ?? (options.transport === "objects" ? computeFaultTolerantBatch : undefined);
     this.#taskTimeoutMs = taskTimeoutMs;
     this.#crashProbability = crashProbability;
     this.#log = options.log ?? console.warn;
@@ -153,11 +168,19 @@ export class FaultTolerantBatchProcessor {
   ): Promise<readonly FaultTolerantEntry[]> {
     // Decided from (seed, batch, attempt) rather than drawn in completion order, so a seed crashes the same calls every run.
     const draw = createRandom(deriveSeed(this.#options.seed ?? 1, `${batchIndex}:${attempt}:${batch.length}`))();
-    const entries = await pool.run(
-      this.#computeFn,
-      { records: batch, simulateCrash: draw < this.#crashProbability },
-      { timeoutMs: this.#taskTimeoutMs },
-    );
+    const simulateCrash = draw < this.#crashProbability;
+    let entries: readonly FaultTolerantEntry[];
+    if (this.#computeFn !== undefined) {
+      entries = await pool.run(this.#computeFn, { records: batch, simulateCrash }, { timeoutMs: this.#taskTimeoutMs });
+    } else {
+      const columns = encodeColumnar(batch, this.#interner);
+      const output = await pool.run(
+        computeFaultTolerantColumnar,
+        { columns, simulateCrash },
+        { timeoutMs: this.#taskTimeoutMs, transfer: [columns.buffer] },
+      );
+      entries = materializeFaultTolerant(batch, output);
+    }
     if (!Array.isArray(entries) || entries.length !== batch.length) {
       throw new InvalidArgumentError(
         `the kernel returned ${Array.isArray(entries) ? entries.length : "no"} entries for ${batch.length} records`,

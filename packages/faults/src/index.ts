@@ -25,4 +25,13 @@ export {
   type FaultTolerantBatchInput,
   MAX_SAFE_READING,
 } from "./kernels/compute-fault-tolerant-batch.ts";
+export {
+  computeFaultTolerantColumnar,
+  computeFaultTolerantColumns,
+  type FaultTolerantColumnarInput,
+  type FaultTolerantColumns,
+  materializeFaultTolerant,
+  StatusCode,
+  statusOf,
+} from "./kernels/compute-fault-tolerant-columnar.ts";
 export { decodeFromStore, encodeForStore } from "./store-codec.ts";

@@ -11,6 +11,7 @@ import {
   Deque,
   InvalidArgumentError,
   type Kernel,
+  type KernelRef,
   PoolClosedError,
   systemClock,
   TaskFailedError,
@@ -37,6 +38,7 @@ export interface WorkerPoolOptions {
 
 interface Task {
   readonly request: TaskRequest;
+  readonly ref: KernelRef;
   readonly transfer: readonly Transferable[] | undefined;
   readonly timeoutMs: number | undefined;
   readonly resolve: (output: unknown) => void;
@@ -47,6 +49,8 @@ interface Task {
 interface Slot {
   readonly index: number;
   readonly worker: Worker;
+  /** Kernel ids this Worker has been told about. */
+  readonly knownKernels: Set<number>;
   /** Tasks sent to this worker, oldest first; the oldest is the one running. */
   readonly inFlight: Task[];
   cancelHeadTimer: (() => void) | undefined;
@@ -67,6 +71,9 @@ export class WorkerPool implements TaskExecutor {
   readonly #urgent = new Deque<Task>();
   readonly #normal = new Deque<Task>();
   readonly #idleWaiters: (() => void)[] = [];
+  /** Kernel numbers, so requests carry a number instead of two strings. */
+  readonly #kernelIds = new WeakMap<KernelRef, number>();
+  #kernelCount = 0;
   #nextTaskId = 1;
   #inFlight = 0;
   #closing: Promise<void> | undefined;
@@ -114,7 +121,8 @@ export class WorkerPool implements TaskExecutor {
         this.#settle(entry, new AbortError(signal?.reason));
       };
       const entry: Task = {
-        request: { id: this.#nextTaskId++, kernel: ref, input },
+        request: { id: this.#nextTaskId++, kernelId: this.#kernelIdOf(ref), input },
+        ref,
         transfer: options.transfer,
         timeoutMs: options.timeoutMs ?? this.#taskTimeoutMs,
         resolve: (output) => {
@@ -207,6 +215,7 @@ export class WorkerPool implements TaskExecutor {
     const slot: Slot = {
       index,
       worker,
+      knownKernels: new Set(),
       inFlight: [],
       cancelHeadTimer: undefined,
       dead: false,
@@ -271,9 +280,12 @@ export class WorkerPool implements TaskExecutor {
       slot.inFlight.push(task);
       this.#inFlight++;
       if (slot.inFlight.length === 1) this.#startHeadTimer(slot);
+      const firstTime = !slot.knownKernels.has(task.request.kernelId);
+      const message = firstTime ? { ...task.request, kernel: task.ref } : task.request;
       try {
-        if (task.transfer === undefined) slot.worker.postMessage(task.request);
-        else slot.worker.postMessage(task.request, task.transfer as Transferable[]);
+        if (task.transfer === undefined) slot.worker.postMessage(message);
+        else slot.worker.postMessage(message, task.transfer as Transferable[]);
+        if (firstTime) slot.knownKernels.add(task.request.kernelId);
       } catch (error) {
         // The input could not be cloned: that is the task's fault, not the worker's.
         slot.inFlight.pop();
@@ -283,6 +295,15 @@ export class WorkerPool implements TaskExecutor {
       }
     }
     this.#notifyIfIdle();
+  }
+
+  #kernelIdOf(ref: KernelRef): number {
+    let id = this.#kernelIds.get(ref);
+    if (id === undefined) {
+      id = ++this.#kernelCount;
+      this.#kernelIds.set(ref, id);
+    }
+    return id;
   }
 
   #leastLoadedSlot(): Slot | undefined {

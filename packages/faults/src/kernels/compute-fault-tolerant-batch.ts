@@ -22,8 +22,10 @@ export interface FaultTolerantBatchInput {
   readonly simulateCrash?: boolean;
 }
 
-/** Why a value cannot be computed, or `undefined` when it can. */
-function problemWith(record: unknown): { readonly kind: "failed" | "poison"; readonly error: Error } | undefined {
+/** Why a record cannot be computed, or `undefined` when it can. May throw for a hostile record (a getter). */
+export function problemWith(
+  record: unknown,
+): { readonly kind: "failed" | "poison"; readonly error: Error } | undefined {
   if (typeof record !== "object" || record === null || Array.isArray(record)) {
     return { kind: "failed", error: new TypeError(`record is not an object (${describe(record)})`) };
   }

@@ -4,6 +4,10 @@
  * was running when the Worker died), and answers with plain data: a result,
  * or the error as `{ name, message, stack, code }`. A kernel declared with
  * `transferOutput` has its output's buffers moved back instead of copied.
+ *
+ * A synchronous kernel runs straight from the message handler; only a task
+ * that has to wait (an async kernel, a module still loading) makes the
+ * following ones queue behind it.
  */
 import {
   collectTransferables,
@@ -16,30 +20,38 @@ import {
 declare const self: Worker;
 
 type KernelFn = ((input: unknown) => unknown) & { readonly kernel?: KernelRef };
-const kernels = new Map<string, KernelFn | Promise<KernelFn>>();
 
-function resolveKernel(ref: KernelRef): KernelFn | Promise<KernelFn> {
-  const key = `${ref.moduleUrl}#${ref.exportName}`;
-  let kernel = kernels.get(key);
-  if (kernel === undefined) {
-    kernel = import(ref.moduleUrl).then((module: Record<string, unknown>) => {
-      const fn = module[ref.exportName];
-      if (typeof fn !== "function") {
-        throw new TypeError(`${ref.moduleUrl} has no function export named "${ref.exportName}"`);
-      }
-      kernels.set(key, fn as KernelFn);
-      return fn as KernelFn;
-    });
-    kernels.set(key, kernel);
-    // A module that fails to load must be retried on the next task, not cached as a failure.
-    kernel.catch(() => kernels.delete(key));
+const refs = new Map<number, KernelRef>();
+const loaded = new Map<number, KernelFn>();
+const loading = new Map<number, Promise<KernelFn>>();
+const waiting: TaskRequest[] = [];
+let busy = false;
+
+function load(kernelId: number): Promise<KernelFn> {
+  let pending = loading.get(kernelId);
+  if (pending === undefined) {
+    const ref = refs.get(kernelId);
+    pending =
+      ref === undefined
+        ? Promise.reject(new Error(`unknown kernel ${kernelId}`))
+        : import(ref.moduleUrl).then((module: Record<string, unknown>) => {
+            const fn = module[ref.exportName];
+            if (typeof fn !== "function") {
+              throw new TypeError(`${ref.moduleUrl} has no function export named "${ref.exportName}"`);
+            }
+            loaded.set(kernelId, fn as KernelFn);
+            return fn as KernelFn;
+          });
+    loading.set(kernelId, pending);
+    // A module that fails to load is tried again by the next task, not remembered as a failure.
+    pending.catch(() => loading.delete(kernelId));
   }
-  return kernel;
+  return pending;
 }
 
 function reply(response: TaskResponse, transfer?: readonly Transferable[]): void {
   try {
-    if (transfer === undefined) self.postMessage(response);
+    if (transfer === undefined || transfer.length === 0) self.postMessage(response);
     else self.postMessage(response, transfer as Transferable[]);
   } catch (error) {
     // The output could not be cloned (a function, a symbol...): report that instead.
@@ -47,25 +59,64 @@ function reply(response: TaskResponse, transfer?: readonly Transferable[]): void
   }
 }
 
-async function execute(request: TaskRequest): Promise<void> {
+function succeed(id: number, kernel: KernelFn, output: unknown): void {
+  // The module's own declaration decides, not the request: only the kernel knows its buffers are fresh.
+  reply({ id, ok: true, output }, kernel.kernel?.transferOutput === true ? collectTransferables(output) : undefined);
+}
+
+function fail(id: number, error: unknown): void {
+  reply({ id, ok: false, error: serializeError(error) });
+}
+
+/** Runs one task; returns a promise only if it has to wait. */
+function run(request: TaskRequest): Promise<void> | undefined {
+  const kernel = loaded.get(request.kernelId);
+  if (kernel === undefined) {
+    return load(request.kernelId).then(
+      (fn) => finish(request.id, fn, () => fn(request.input)),
+      (error: unknown) => fail(request.id, error),
+    );
+  }
+  return finish(request.id, kernel, () => kernel(request.input));
+}
+
+function finish(id: number, kernel: KernelFn, call: () => unknown): Promise<void> | undefined {
+  let output: unknown;
   try {
-    const resolved = resolveKernel(request.kernel);
-    const kernel = typeof resolved === "function" ? resolved : await resolved;
-    let output = kernel(request.input);
-    if (output instanceof Promise) output = await output;
-    // The module's own declaration decides, not the request: only the kernel knows its buffers are fresh.
-    const transfer = kernel.kernel?.transferOutput === true ? collectTransferables(output) : undefined;
-    reply({ id: request.id, ok: true, output }, transfer);
+    output = call();
   } catch (error) {
-    reply({ id: request.id, ok: false, error: serializeError(error) });
+    fail(id, error);
+    return undefined;
+  }
+  if (!(output instanceof Promise)) {
+    succeed(id, kernel, output);
+    return undefined;
+  }
+  return output.then(
+    (value: unknown) => succeed(id, kernel, value),
+    (error: unknown) => fail(id, error),
+  );
+}
+
+/** Runs queued tasks until one has to wait; picks up again when it is done. */
+function drain(): void {
+  while (!busy) {
+    const next = waiting.shift();
+    if (next === undefined) return;
+    const pending = run(next);
+    if (pending !== undefined) {
+      busy = true;
+      void pending.then(() => {
+        busy = false;
+        drain();
+      });
+    }
   }
 }
 
-// Tasks run strictly one after another, even async ones, so the oldest task the
-// pool has in flight on this Worker is always the one running.
-let running: Promise<void> = Promise.resolve();
-
 self.onmessage = (event: MessageEvent<TaskRequest>) => {
   const request = event.data;
-  running = running.then(() => execute(request));
+  if (request.kernel !== undefined) refs.set(request.kernelId, request.kernel);
+  waiting.push(request);
+  drain();
 };

@@ -1,0 +1,38 @@
+/** Resident memory of the columnar pipeline at 100,000 and at 1,000,000 records, each in a fresh process. */
+import { type SectionReport, targetRow } from "./section.ts";
+
+const probe = new URL("../memory-probe.ts", import.meta.url).pathname;
+
+function peakRss(records: number): number {
+  const child = Bun.spawnSync(["bun", probe, String(records)], { stdout: "pipe", stderr: "pipe" });
+  if (child.exitCode !== 0) throw new Error(`memory probe failed: ${child.stderr.toString()}`);
+  return (JSON.parse(child.stdout.toString().trim().split("\n").pop() ?? "{}") as { peakRssBytes: number })
+    .peakRssBytes;
+}
+
+function median(values: number[]): number {
+  return values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+}
+
+export function memorySection(progress: (line: string) => void, runs = 3): SectionReport {
+  const small = median(Array.from({ length: runs }, () => peakRss(100_000)));
+  const large = median(Array.from({ length: runs }, () => peakRss(1_000_000)));
+  const growth = large / small;
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  progress(`memory: peak RSS ${mib(small)} at 100k records, ${mib(large)} at 1M (${growth.toFixed(2)}×)`);
+  return {
+    markdown: [
+      "## Memory",
+      "",
+      "Peak resident memory of a whole process running the columnar pipeline (producer → bounded queue → assembler →",
+      `pool of 2 → a sink that counts), batches of 200; median of ${runs} processes each.`,
+      "",
+      "| records | peak RSS |",
+      "| ---: | ---: |",
+      `| 100,000 | ${mib(small)} |`,
+      `| 1,000,000 | ${mib(large)} |`,
+      "",
+    ],
+    targets: [targetRow("peak RSS at 1,000,000 records ≤ 1.5 × at 100,000", `${growth.toFixed(2)}×`, growth <= 1.5)],
+  };
+}
