@@ -31,13 +31,23 @@ export async function runFixed(
   return results;
 }
 
-/** A fresh adaptive processor, as a user would start one: its exploration is part of the cost. */
+/**
+ * A fresh adaptive processor, as a user would start one: its exploration is
+ * part of the cost. With `pinnedSize`, the same processor held at one size
+ * (min = max = initial), so fixed and adaptive sizing are compared through the
+ * same machinery, results collected in order in both.
+ */
 export async function runAdaptive(
   pool: TaskExecutor,
   transport: AnyTransport,
   records: readonly SensorRecord[],
+  pinnedSize?: number,
 ): Promise<{ results: number; finalBatchSize: number }> {
-  const processor = new AdaptiveBatchProcessor<SensorRecord, unknown>({ pool, transport });
+  const pinned =
+    pinnedSize === undefined
+      ? {}
+      : { initialBatchSize: pinnedSize, minBatchSize: pinnedSize, maxBatchSize: pinnedSize };
+  const processor = new AdaptiveBatchProcessor<SensorRecord, unknown>({ pool, transport, ...pinned });
   const results = await processor.process(records);
   if (results.length !== records.length) throw new Error(`lost records: ${results.length} of ${records.length}`);
   return { results: results.length, finalBatchSize: processor.lastRun?.finalBatchSize ?? 0 };

@@ -7,7 +7,7 @@ import {
   computeLightColumnar,
   objectTransport,
 } from "@poolstream/pool";
-import { type AnyTransport, runAdaptive, runFixed } from "../drivers.ts";
+import { type AnyTransport, runAdaptive } from "../drivers.ts";
 import { formatRate, measureThroughput, ratio, type Throughput } from "../measure.ts";
 import { type BenchContext, type SectionReport, targetRow } from "./section.ts";
 
@@ -28,9 +28,9 @@ export async function adaptiveSection(ctx: BenchContext): Promise<SectionReport>
   const markdown: string[] = [
     "## Adaptive batch sizing",
     "",
-    "Each kernel through the pool at fixed batch sizes, and through a fresh `AdaptiveBatchProcessor` per pass (its",
-    "exploration from size 10 included). Ratios: to the two-worker ceiling, and to the best fixed size of the same kernel",
-    "and transport.",
+    "Each kernel through an `AdaptiveBatchProcessor` held at one size (min = max = initial), and through a fresh,",
+    "free one per pass (its exploration from size 10 included), so the two differ only in how the size is chosen.",
+    "Ratios: to the two-worker ceiling, and to the best fixed size of the same kernel and transport.",
     "",
   ];
   const targets: string[] = [];
@@ -40,7 +40,7 @@ export async function adaptiveSection(ctx: BenchContext): Promise<SectionReport>
       const rows: Row[] = [];
       for (const size of FIXED_SIZES) {
         const throughput = await measureThroughput(count, ctx.samples, () =>
-          runFixed(ctx.pool, transport, ctx.records, size, ctx.maxInFlight),
+          runAdaptive(ctx.pool, transport, ctx.records, size),
         );
         rows.push({ label: `fixed ${size}`, throughput, note: "" });
         ctx.progress(`${kernel} ${transportName} fixed ${size}: ${formatRate(throughput.recordsPerSec)}`);
