@@ -1,6 +1,6 @@
 /** Ways to push N records through a pool, each returning when every result is back. */
 import { AdaptiveBatchProcessor } from "@poolstream/batching";
-import type { SensorRecord } from "@poolstream/core";
+import { InFlightWindow, type SensorRecord } from "@poolstream/core";
 import { type BatchTransport, runBatch, type TaskExecutor } from "@poolstream/pool";
 
 // biome-ignore lint/suspicious/noExplicitAny: a bench driver is indifferent to the wire types
@@ -14,7 +14,7 @@ export async function runFixed(
   batchSize: number,
   maxInFlight: number,
 ): Promise<number> {
-  const inFlight = new Set<Promise<unknown>>();
+  const window = new InFlightWindow(maxInFlight);
   let results = 0;
   for (let offset = 0; offset < records.length; offset += batchSize) {
     const done = runBatch(pool, transport, records.slice(offset, offset + batchSize)).then(
@@ -22,11 +22,9 @@ export async function runFixed(
         results += out.length;
       },
     );
-    inFlight.add(done);
-    void done.finally(() => inFlight.delete(done));
-    if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    await window.add(done);
   }
-  await Promise.all(inFlight);
+  await window.drain();
   if (results !== records.length) throw new Error(`lost records: ${results} of ${records.length}`);
   return results;
 }

@@ -5,7 +5,7 @@
  * Usage: bun src/memory-probe.ts <records>
  */
 import { BatchAssembler } from "@poolstream/batching";
-import { BoundedQueue, type SensorRecord } from "@poolstream/core";
+import { BoundedQueue, InFlightWindow, type SensorRecord } from "@poolstream/core";
 import { ProcessPoolComputeLayer, WorkerPool } from "@poolstream/pool";
 
 const count = Number(process.argv[2] ?? 100_000);
@@ -32,16 +32,14 @@ const producing = (async () => {
   queue.close();
 })();
 let processed = 0;
-const inFlight = new Set<Promise<void>>();
+const window = new InFlightWindow(4);
 for await (const batch of new BatchAssembler().assemble(queue, batchSize, 1)) {
   const done = compute.submitBatch(pool, batch).then((results) => {
     processed += results.length;
   });
-  inFlight.add(done);
-  void done.finally(() => inFlight.delete(done));
-  if (inFlight.size >= 4) await Promise.race(inFlight);
+  await window.add(done);
 }
-await Promise.all(inFlight);
+await window.drain();
 await producing;
 clearInterval(sampler);
 peakRss = Math.max(peakRss, process.memoryUsage().rss);

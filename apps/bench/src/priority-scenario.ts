@@ -4,7 +4,7 @@
  * per millisecond. Run once with the priority processor and once through a
  * single FIFO lane, to compare CRITICAL latency and NORMAL throughput.
  */
-import { BoundedQueue, type Distribution, SampleRecorder, sleep, systemClock } from "@poolstream/core";
+import { BoundedQueue, type Distribution, InFlightWindow, SampleRecorder, sleep, systemClock } from "@poolstream/core";
 import { generateSensorRecords } from "@poolstream/ingest";
 import { runBatch, type TaskExecutor } from "@poolstream/pool";
 import {
@@ -102,9 +102,9 @@ export async function runWithoutPriority(options: PriorityScenarioOptions): Prom
   const latency = { CRITICAL: new SampleRecorder(), NORMAL: new SampleRecorder() };
   const maxInFlight = pool.stats().workers * 2;
   const consuming = (async () => {
-    const inFlight = new Set<Promise<void>>();
+    const window = new InFlightWindow(maxInFlight);
     for (;;) {
-      while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+      await window.waitForRoom();
       const first = await queue.poll();
       if (first.done) break;
       const batch = [first.value, ...queue.takeUpTo(batchSize - 1)];
@@ -112,10 +112,9 @@ export async function runWithoutPriority(options: PriorityScenarioOptions): Prom
         const now = systemClock.now();
         for (const r of results) latency[r.priority].record(now - r.createdAt);
       });
-      inFlight.add(done);
-      void done.finally(() => inFlight.delete(done));
+      window.track(done);
     }
-    await Promise.all(inFlight);
+    await window.drain();
   })();
   const pacing = paceCritical(critical, (r) => queue.put(r), stop.signal);
   const start = systemClock.now();

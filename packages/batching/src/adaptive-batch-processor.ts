@@ -22,7 +22,7 @@
  * probe rounds at a neighbouring size; see `SizeExplorer` for the hill
  * climbing.
  */
-import { type Clock, InvalidArgumentError, type Kernel, systemClock } from "@poolstream/core";
+import { type Clock, InFlightWindow, InvalidArgumentError, type Kernel, systemClock } from "@poolstream/core";
 import { type BatchTransport, objectTransport, type RunOptions, runBatch, type TaskExecutor } from "@poolstream/pool";
 import { cutterFor } from "./internal/batch-cutter.ts";
 import { type RoundKind, SizeExplorer } from "./internal/size-explorer.ts";
@@ -150,7 +150,7 @@ export class AdaptiveBatchProcessor<I, O> {
     const cutter = cutterFor(records);
     const maxInFlight = this.#options.maxInFlight ?? Math.max(1, this.#pool.stats().workers * 2);
     const outputs: ArrayLike<O>[] = [];
-    const inFlight = new Set<Promise<void>>();
+    const window = new InFlightWindow(maxInFlight);
     const startMs = this.#clock.now();
     let firstError: { error: unknown } | undefined;
     let round: Round = { size: this.#explorer.size, kind: this.#explorer.kind, unrecorded: 0, returned: 0 };
@@ -194,11 +194,9 @@ export class AdaptiveBatchProcessor<I, O> {
           firstError ??= { error };
         },
       );
-      inFlight.add(done);
-      void done.finally(() => inFlight.delete(done));
-      while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+      await window.add(done);
     }
-    await Promise.all(inFlight);
+    await window.drain();
     if (firstError !== undefined) throw firstError.error;
 
     const elapsedMs = this.#clock.now() - startMs;

@@ -37,6 +37,7 @@ export {
   toError,
   WorkerCrashedError,
 } from "./errors.ts";
+export { InFlightWindow } from "./in-flight-window.ts";
 export { defineKernel, type Kernel, type KernelFunction, type KernelOptions, type KernelRef } from "./kernel.ts";
 export type { TaskRequest, TaskResponse } from "./protocol.ts";
 export { createRandom, deriveSeed, type Random } from "./random.ts";

@@ -13,6 +13,7 @@ import {
   createRandom,
   deriveSeed,
   encodeColumnar,
+  InFlightWindow,
   InvalidArgumentError,
   type Kernel,
   SensorInterner,
@@ -109,18 +110,16 @@ export class FaultTolerantBatchProcessor {
   async process(records: readonly unknown[]): Promise<FaultTolerantOutcome> {
     const run = new RunTally(records.length);
     const maxInFlight = this.#options.maxInFlight ?? Math.max(1, this.#options.pool.stats().workers * 2);
-    const inFlight = new Set<Promise<void>>();
+    const window = new InFlightWindow(maxInFlight);
     let machineryFailure: { error: unknown } | undefined;
     for (let offset = 0; offset < records.length && machineryFailure === undefined; offset += this.batchSize) {
       const batch = records.slice(offset, offset + this.batchSize);
       const done = this.#runBatch(batch, this.#batchIndex++, run).catch((error: unknown) => {
         machineryFailure ??= { error };
       });
-      inFlight.add(done);
-      void done.finally(() => inFlight.delete(done));
-      if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+      await window.add(done);
     }
-    await Promise.all(inFlight);
+    await window.drain();
     if (machineryFailure !== undefined) throw machineryFailure.error;
     return run.outcome();
   }

@@ -19,6 +19,7 @@
 import {
   type Clock,
   type Distribution,
+  InFlightWindow,
   InvalidArgumentError,
   SampleRecorder,
   systemClock,
@@ -94,14 +95,14 @@ export class PriorityPoolProcessor {
     const workers = Math.max(1, pool.stats().workers);
     const maxInFlight = this.#options.maxInFlight ?? workers * 2;
     const maxNormalInFlight = Math.min(this.#options.maxNormalInFlight ?? workers, maxInFlight);
-    const inFlight = new Set<Promise<void>>();
+    const window = new InFlightWindow(maxInFlight);
     let normalInFlight = 0; // batches holding at least one NORMAL record
     // One watch for the next CRITICAL arrival, kept across iterations rather than made anew each time.
     let criticalArrival: Promise<void> | undefined;
     this.#startMs = this.#clock.now();
     this.#endMs = undefined;
     for (;;) {
-      while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+      await window.waitForRoom();
       let batch: PrioritizedRecord[] | undefined;
       if (normalInFlight < maxNormalInFlight) {
         batch = await queue.getBatch(batchSize);
@@ -114,12 +115,12 @@ export class PriorityPoolProcessor {
           if (queue.closed) {
             // No CRITICAL record can arrive any more: just let a slot free up for the NORMAL rest.
             if (queue.size === 0) break;
-            await Promise.race(inFlight);
+            await window.settleOne();
           } else {
             criticalArrival ??= queue.waitForCritical().then(() => {
               criticalArrival = undefined;
             });
-            await Promise.race([criticalArrival, Promise.race(inFlight)]);
+            await Promise.race([criticalArrival, window.settleOne()]);
           }
           continue;
         }
@@ -129,10 +130,9 @@ export class PriorityPoolProcessor {
       const done = this.#compute(batch).finally(() => {
         if (holdsNormal) normalInFlight--;
       });
-      inFlight.add(done);
-      void done.finally(() => inFlight.delete(done));
+      window.track(done);
     }
-    await Promise.all(inFlight);
+    await window.drain();
     this.#endMs = this.#clock.now();
     return this.stats();
   }

@@ -3,6 +3,8 @@
  * worker threads running the shared peer task. They are dev dependencies of
  * the bench only.
  */
+
+import { InFlightWindow } from "@poolstream/core";
 import { Piscina } from "piscina";
 import { FixedThreadPool } from "poolifier";
 import Tinypool from "tinypool";
@@ -36,17 +38,15 @@ export async function runFixedPeer(
   batchSize: number,
   maxInFlight: number,
 ): Promise<number> {
-  const inFlight = new Set<Promise<unknown>>();
+  const window = new InFlightWindow(maxInFlight);
   let results = 0;
   for (let offset = 0; offset < records.length; offset += batchSize) {
     const done = peer.run({ kernel, records: records.slice(offset, offset + batchSize) }).then((out) => {
       results += (out as ArrayLike<unknown>).length;
     });
-    inFlight.add(done);
-    void done.finally(() => inFlight.delete(done));
-    if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    await window.add(done);
   }
-  await Promise.all(inFlight);
+  await window.drain();
   if (results !== records.length) throw new Error(`${peer.name} lost records: ${results} of ${records.length}`);
   return results;
 }

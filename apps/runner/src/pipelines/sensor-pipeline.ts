@@ -5,7 +5,14 @@
  * flushes the last batch, awaits the batches in flight and closes the pool.
  */
 import { BatchAssembler, type BatchAssemblerStats } from "@poolstream/batching";
-import { type Clock, type Distribution, type SensorRecord, systemClock, toError } from "@poolstream/core";
+import {
+  type Clock,
+  type Distribution,
+  InFlightWindow,
+  type SensorRecord,
+  systemClock,
+  toError,
+} from "@poolstream/core";
 import { AsyncIngestionLayer, AsyncSensorSource, type IngestionReport } from "@poolstream/ingest";
 import { ProcessPoolComputeLayer, type TaskExecutor, WorkerPool } from "@poolstream/pool";
 import { ResultsSink } from "@poolstream/sink";
@@ -124,7 +131,7 @@ async function computeAll(
   pool: TaskExecutor,
   stage: ComputeStage,
 ): Promise<void> {
-  const inFlight = new Set<Promise<void>>();
+  const window = new InFlightWindow(stage.maxInFlight);
   for await (const batch of batches) {
     const done: Promise<void> = stage.compute.submitBatch(pool, batch).then(
       (results) => stage.sink.receiveBatch(results),
@@ -132,9 +139,7 @@ async function computeAll(
         stage.failedBatches.push({ size: batch.length, error: toError(error) });
       },
     );
-    inFlight.add(done);
-    void done.finally(() => inFlight.delete(done));
-    if (inFlight.size >= stage.maxInFlight) await Promise.race(inFlight);
+    await window.add(done);
   }
-  await Promise.all(inFlight);
+  await window.drain();
 }
