@@ -31,6 +31,9 @@ export interface PriorityScenarioOptions {
   readonly laneCapacity: number;
   /** See `PriorityPoolProcessorOptions.criticalBatchFill`. */
   readonly criticalBatchFill?: number;
+  /** See `PriorityPoolProcessorOptions`. */
+  readonly maxNormalInFlight?: number;
+  readonly maxInFlight?: number;
 }
 
 const fresh = (record: PrioritizedRecord): PrioritizedRecord => ({ ...record, createdAt: systemClock.now() });
@@ -73,6 +76,8 @@ export async function runWithPriority(options: PriorityScenarioOptions): Promise
     batchSize,
     transport,
     ...(options.criticalBatchFill === undefined ? {} : { criticalBatchFill: options.criticalBatchFill }),
+    ...(options.maxNormalInFlight === undefined ? {} : { maxNormalInFlight: options.maxNormalInFlight }),
+    ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
   });
   const running = processor.run();
   const pacing = paceCritical(critical, (r) => queue.put(r, r.priority), stop.signal);
