@@ -6,10 +6,14 @@ import { type BatchTransport, runBatch, type TaskExecutor } from "@poolstream/po
 // biome-ignore lint/suspicious/noExplicitAny: a bench driver is indifferent to the wire types
 export type AnyTransport = BatchTransport<SensorRecord, any, any, any>;
 
-/** Fixed batch size, at most `maxInFlight` batches outstanding (as a pipeline stage would run it). */
-export async function runFixed(
-  pool: TaskExecutor,
-  transport: AnyTransport,
+/**
+ * Fixed batch size, at most `maxInFlight` batches outstanding (as a pipeline
+ * stage would run it), each batch run by `runOne`; checks that one output
+ * came back per record. Shared by poolstream and the peers, so both are
+ * driven the same way.
+ */
+export async function runBatchesWith(
+  runOne: (batch: readonly SensorRecord[]) => Promise<ArrayLike<unknown>>,
   records: readonly SensorRecord[],
   batchSize: number,
   maxInFlight: number,
@@ -17,16 +21,25 @@ export async function runFixed(
   const window = new InFlightWindow(maxInFlight);
   let results = 0;
   for (let offset = 0; offset < records.length; offset += batchSize) {
-    const done = runBatch(pool, transport, records.slice(offset, offset + batchSize)).then(
-      (out: ArrayLike<unknown>) => {
-        results += out.length;
-      },
-    );
+    const done = runOne(records.slice(offset, offset + batchSize)).then((out) => {
+      results += out.length;
+    });
     await window.add(done);
   }
   await window.drain();
   if (results !== records.length) throw new Error(`lost records: ${results} of ${records.length}`);
   return results;
+}
+
+/** `runBatchesWith` on a poolstream pool through `transport`. */
+export function runFixed(
+  pool: TaskExecutor,
+  transport: AnyTransport,
+  records: readonly SensorRecord[],
+  batchSize: number,
+  maxInFlight: number,
+): Promise<number> {
+  return runBatchesWith((batch) => runBatch(pool, transport, batch), records, batchSize, maxInFlight);
 }
 
 /**

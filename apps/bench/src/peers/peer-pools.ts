@@ -3,11 +3,10 @@
  * worker threads running the shared peer task. They are dev dependencies of
  * the bench only.
  */
-
-import { InFlightWindow } from "@poolstream/core";
 import { Piscina } from "piscina";
 import { FixedThreadPool } from "poolifier";
 import Tinypool from "tinypool";
+import { runBatchesWith } from "../drivers.ts";
 import type { PeerTask } from "./peer-worker.ts";
 
 export interface PeerPool {
@@ -30,23 +29,18 @@ export function createPeerPools(workers: number): PeerPool[] {
   ];
 }
 
-/** Same shape as `runFixed`: fixed batch size, at most `maxInFlight` tasks outstanding. */
-export async function runFixedPeer(
+/** A peer driven exactly as poolstream is (see `runBatchesWith`). */
+export function runFixedPeer(
   peer: PeerPool,
   kernel: PeerTask["kernel"],
   records: PeerTask["records"],
   batchSize: number,
   maxInFlight: number,
 ): Promise<number> {
-  const window = new InFlightWindow(maxInFlight);
-  let results = 0;
-  for (let offset = 0; offset < records.length; offset += batchSize) {
-    const done = peer.run({ kernel, records: records.slice(offset, offset + batchSize) }).then((out) => {
-      results += (out as ArrayLike<unknown>).length;
-    });
-    await window.add(done);
-  }
-  await window.drain();
-  if (results !== records.length) throw new Error(`${peer.name} lost records: ${results} of ${records.length}`);
-  return results;
+  return runBatchesWith(
+    (batch) => peer.run({ kernel, records: batch }) as Promise<ArrayLike<unknown>>,
+    records,
+    batchSize,
+    maxInFlight,
+  );
 }
