@@ -5,7 +5,7 @@
  * Usage: bun src/memory-probe.ts <records>
  */
 import { BatchAssembler } from "@poolstream/batching";
-import { BoundedQueue, InFlightWindow, type SensorRecord } from "@poolstream/core";
+import { BoundedQueue, InFlightWindow, type SensorRecord, systemClock } from "@poolstream/core";
 import { ProcessPoolComputeLayer, WorkerPool } from "@poolstream/pool";
 
 const count = Number(process.argv[2] ?? 100_000);
@@ -20,7 +20,7 @@ const sampler = setInterval(() => {
 
 const producing = (async () => {
   for (let i = 0; i < count; i++) {
-    const now = performance.timeOrigin + performance.now();
+    const now = systemClock.now();
     await queue.put({
       sensorId: `sensor-${(i % 5) + 1}`,
       seq: Math.floor(i / 5),

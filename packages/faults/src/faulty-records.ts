@@ -3,7 +3,7 @@
  * Infinity or -Infinity) and, optionally, malformed records (a value of the
  * wrong type, a value that would overflow, a record that is not an object).
  */
-import { createRandom, InvalidArgumentError, type SensorRecord } from "@poolstream/core";
+import { createRandom, InvalidArgumentError, type SensorRecord, systemClock } from "@poolstream/core";
 
 const POISON_VALUES = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY] as const;
 const MALFORMED_VALUES: readonly unknown[] = [null, undefined, "12.5", true, { celsius: 21 }, Number.MAX_VALUE];
@@ -32,7 +32,7 @@ export function generateFaultyRecords(options: FaultyRecordOptions): unknown[] {
     );
   }
   const random = createRandom(options.seed ?? 1);
-  const now = performance.timeOrigin + performance.now();
+  const now = systemClock.now();
   return Array.from({ length: count }, (_, i): unknown => {
     const draw = random();
     const base = {

@@ -6,8 +6,8 @@
  * crash, which is how the recovery path is exercised.
  */
 import { defineKernel, type SensorRecord } from "@poolstream/core";
-import { computeBatchStats, materializeProcessed } from "@poolstream/pool";
-import type { FaultTolerantEntry, SuccessEntry } from "../fault-entries.ts";
+import { type BatchStatsColumns, computeBatchStats, StatFlag } from "@poolstream/pool";
+import type { FailedEntry, FaultTolerantEntry, PoisonPillEntry, SuccessEntry } from "../fault-entries.ts";
 
 /**
  * Largest magnitude a reading may have. Beyond it, `max − min` over a batch
@@ -49,43 +49,48 @@ function describe(value: unknown): string {
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
+/**
+ * The error record or poison pill for `record`, or `undefined` when it can be
+ * computed. Whatever goes wrong while reading it (a getter that throws, a
+ * Proxy) fails this record alone.
+ */
+export function failureEntryFor(record: unknown): FailedEntry | PoisonPillEntry | undefined {
+  let problem: ReturnType<typeof problemWith>;
+  try {
+    problem = problemWith(record);
+  } catch (error) {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    return { status: "FAILED", error: failure.message, errorType: failure.name, originalRecord: record };
+  }
+  if (problem === undefined) return undefined;
+  return problem.kind === "poison"
+    ? { status: "POISON_PILL", error: problem.error.message, originalRecord: record }
+    : { status: "FAILED", error: problem.error.message, errorType: problem.error.name, originalRecord: record };
+}
+
+/** The result of a valid record, from the batch statistics at its index. */
+export function successEntry(record: SensorRecord, stats: BatchStatsColumns, index: number): SuccessEntry {
+  const flags = stats.flags[index] as number;
+  return {
+    ...record,
+    normalized: stats.normalized[index] as number,
+    rollingMean: stats.rollingMean[index] as number,
+    anomaly: (flags & StatFlag.anomaly) !== 0,
+    valid: true,
+    status: "OK",
+  };
+}
+
 /** The per-record path, callable in-process. */
 export function computeFaultTolerantRecords(records: readonly unknown[]): FaultTolerantEntry[] {
-  const entries = new Array<FaultTolerantEntry>(records.length);
-  const validIndexes: number[] = [];
-  records.forEach((record, i) => {
-    try {
-      const problem = problemWith(record);
-      if (problem === undefined) {
-        validIndexes.push(i);
-        return;
-      }
-      if (problem.kind === "poison") {
-        entries[i] = { status: "POISON_PILL", error: problem.error.message, originalRecord: record };
-      } else {
-        entries[i] = {
-          status: "FAILED",
-          error: problem.error.message,
-          errorType: problem.error.name,
-          originalRecord: record,
-        };
-      }
-    } catch (error) {
-      // A getter that throws, a Proxy...: whatever it is, it fails this record alone.
-      const failure = error instanceof Error ? error : new Error(String(error));
-      entries[i] = { status: "FAILED", error: failure.message, errorType: failure.name, originalRecord: record };
-    }
+  const failures = records.map(failureEntryFor);
+  // Only valid readings enter the statistics: the others are NaN, which computeBatchStats leaves out.
+  const values = new Float64Array(records.length);
+  failures.forEach((failure, i) => {
+    values[i] = failure === undefined ? (records[i] as SensorRecord).value : Number.NaN;
   });
-  const valid = validIndexes.map((i) => records[i] as SensorRecord);
-  const values = new Float64Array(valid.length);
-  valid.forEach((record, k) => {
-    values[k] = record.value;
-  });
-  const processed = materializeProcessed(valid, computeBatchStats(values));
-  processed.forEach((result, k) => {
-    entries[validIndexes[k] as number] = { ...result, status: "OK" } satisfies SuccessEntry;
-  });
-  return entries;
+  const stats = computeBatchStats(values);
+  return failures.map((failure, i) => failure ?? successEntry(records[i] as SensorRecord, stats, i));
 }
 
 export const computeFaultTolerantBatch = defineKernel(

@@ -6,9 +6,9 @@
  * records (and the same error messages as the object kernel).
  */
 import { type ColumnarBatch, defineKernel, type SensorRecord, ValueKind } from "@poolstream/core";
-import { type BatchStatsColumns, computeBatchStats, StatFlag } from "@poolstream/pool";
+import { type BatchStatsColumns, computeBatchStats } from "@poolstream/pool";
 import type { FaultTolerantEntry } from "../fault-entries.ts";
-import { MAX_SAFE_READING, problemWith } from "./compute-fault-tolerant-batch.ts";
+import { failureEntryFor, MAX_SAFE_READING, successEntry } from "./compute-fault-tolerant-batch.ts";
 
 /** Status of each record in `FaultTolerantColumns.status`. */
 export const StatusCode = { ok: 0, failed: 1, poisonPill: 2 } as const;
@@ -58,31 +58,16 @@ export function materializeFaultTolerant(
   records: readonly unknown[],
   output: FaultTolerantColumns,
 ): FaultTolerantEntry[] {
-  const { status, stats } = output;
   return records.map((record, i): FaultTolerantEntry => {
-    if (status[i] === StatusCode.ok) {
-      const flags = stats.flags[i] as number;
-      return {
-        ...(record as SensorRecord),
-        normalized: stats.normalized[i] as number,
-        rollingMean: stats.rollingMean[i] as number,
-        anomaly: (flags & StatFlag.anomaly) !== 0,
-        valid: true,
-        status: "OK",
-      };
-    }
+    if (output.status[i] === StatusCode.ok) return successEntry(record as SensorRecord, output.stats, i);
     // The message is made here, from the record itself, exactly as the object kernel makes it.
-    const problem = describeProblem(record);
-    return status[i] === StatusCode.poisonPill
-      ? { status: "POISON_PILL", error: problem.error.message, originalRecord: record }
-      : { status: "FAILED", error: problem.error.message, errorType: problem.error.name, originalRecord: record };
+    return (
+      failureEntryFor(record) ?? {
+        status: "FAILED",
+        error: "record could not be read",
+        errorType: "TypeError",
+        originalRecord: record,
+      }
+    );
   });
-}
-
-function describeProblem(record: unknown): { readonly error: Error } {
-  try {
-    return problemWith(record) ?? { error: new TypeError("record could not be read") };
-  } catch (error) {
-    return { error: error instanceof Error ? error : new Error(String(error)) };
-  }
 }
