@@ -27,4 +27,12 @@ describe("stats", () => {
     expect(d.max).toBe(3000);
     expect(d.mean).toBe(1500.5);
   });
+
+  test("SampleRecorder summarizes the samples from an index on", () => {
+    const recorder = new SampleRecorder();
+    for (let i = 1; i <= 10; i++) recorder.record(i);
+    expect(recorder.summary(7)).toMatchObject({ count: 3, min: 8, max: 10 });
+    expect(recorder.summary(10).count).toBe(0);
+    expect(recorder.summary(-5).count).toBe(10);
+  });
 });

@@ -64,7 +64,8 @@ export class SampleRecorder {
     return this.#count;
   }
 
-  summary(): Distribution {
-    return summarize(this.#samples.subarray(0, this.#count));
+  /** The samples recorded from index `from` on (default: all of them). */
+  summary(from = 0): Distribution {
+    return summarize(this.#samples.subarray(Math.min(Math.max(0, from), this.#count), this.#count));
   }
 }

@@ -1,2 +1,8 @@
 /** @poolstream/sink: where results end up. */
-export { formatSummary, ResultsSink, type ResultsSinkOptions, type SinkSummary } from "./results-sink.ts";
+export {
+  formatProgress,
+  ResultsSink,
+  type ResultsSinkOptions,
+  type SinkProgress,
+  type SinkSummary,
+} from "./results-sink.ts";

@@ -27,6 +27,17 @@ describe("ResultsSink", () => {
     expect(lines).toHaveLength(2); // one summary per batch, even when it crosses several hundreds
   });
 
+  test("a running line gives the latency since the previous line; the summary, the whole run", () => {
+    const lines: string[] = [];
+    const clock = new ManualClock(1000);
+    const sink = new ResultsSink({ log: (line) => lines.push(line), clock });
+    sink.receiveBatch(Array.from({ length: 100 }, () => result(0.5, 990))); // 10 ms each
+    sink.receiveBatch(Array.from({ length: 100 }, () => result(0.5, 500))); // 500 ms each
+    expect(lines[0]).toContain("latency p50 10.0 ms (last 100)");
+    expect(lines[1]).toContain("latency p50 500.0 ms (last 100)");
+    expect(sink.summary().latencyMs).toMatchObject({ count: 200, min: 10, max: 500 });
+  });
+
   test("summary counts anomalies, invalid records, mean normalized and latency", () => {
     const clock = new ManualClock(1000);
     const sink = new ResultsSink({ log: () => {}, clock });

@@ -2,6 +2,11 @@
  * The end of the standard pipeline: keeps every result, measures end-to-end
  * latency (record creation to arrival here), and prints a running summary
  * every `summaryEvery` records so a person watching sees progress.
+ *
+ * A running line gives the latency of the records since the previous line,
+ * not of the whole run: that is what a person watching wants to know (is it
+ * getting slower now?), and it keeps each line's cost to its own records, where
+ * re-sorting every latency so far made a long run quadratic.
  */
 import {
   type Clock,
@@ -31,6 +36,15 @@ export interface SinkSummary {
   readonly latencyMs: Distribution;
 }
 
+/** A running summary line's figures: the totals so far, and the latency since the previous line. */
+export interface SinkProgress {
+  readonly received: number;
+  readonly anomalies: number;
+  readonly meanNormalized: number;
+  /** Latency of the records that arrived since the previous line. */
+  readonly recentLatencyMs: Distribution;
+}
+
 export class ResultsSink {
   readonly #results: ProcessedRecord[] = [];
   readonly #summaryEvery: number;
@@ -41,6 +55,8 @@ export class ResultsSink {
   #anomalies = 0;
   #invalid = 0;
   #normalizedSum = 0;
+  /** Latency samples already covered by a printed line. */
+  #reportedSamples = 0;
 
   constructor(options: ResultsSinkOptions = {}) {
     const summaryEvery = options.summaryEvery ?? 100;
@@ -73,27 +89,43 @@ export class ResultsSink {
     }
     const every = this.#summaryEvery;
     if (every > 0 && Math.floor(this.#results.length / every) > Math.floor(before / every)) {
-      this.#log(formatSummary(this.summary()));
+      this.#log(formatProgress(this.#progress()));
     }
   }
 
-  summary(): SinkSummary {
+  #progress(): SinkProgress {
+    const recentLatencyMs = this.#latency.summary(this.#reportedSamples);
+    this.#reportedSamples = this.#latency.count;
+    return {
+      received: this.#results.length,
+      anomalies: this.#anomalies,
+      meanNormalized: this.#meanNormalized(),
+      recentLatencyMs,
+    };
+  }
+
+  #meanNormalized(): number {
     const valid = this.#results.length - this.#invalid;
+    return valid === 0 ? 0 : this.#normalizedSum / valid;
+  }
+
+  summary(): SinkSummary {
     return Object.freeze({
       received: this.#results.length,
       batches: this.#batches,
       anomalies: this.#anomalies,
       invalid: this.#invalid,
-      meanNormalized: valid === 0 ? 0 : this.#normalizedSum / valid,
+      meanNormalized: this.#meanNormalized(),
       latencyMs: this.#latency.summary(),
     });
   }
 }
 
 /** One line a person can read at a glance. */
-export function formatSummary(summary: SinkSummary): string {
+export function formatProgress(progress: SinkProgress): string {
   return (
-    `[sink] received ${summary.received} records · anomalies ${summary.anomalies} · ` +
-    `mean normalized ${summary.meanNormalized.toFixed(3)} · latency p50 ${summary.latencyMs.p50.toFixed(1)} ms`
+    `[sink] received ${progress.received} records · anomalies ${progress.anomalies} · ` +
+    `mean normalized ${progress.meanNormalized.toFixed(3)} · ` +
+    `latency p50 ${progress.recentLatencyMs.p50.toFixed(1)} ms (last ${progress.recentLatencyMs.count})`
   );
 }
