@@ -36,7 +36,7 @@ describe("SizeExplorer", () => {
     expect(e.kind).toBe("base");
   });
 
-  test("a probe that only ties is taken for being smaller, but not followed", () => {
+  test("a probe that only ties is taken for being smaller, then checked against the larger size", () => {
     const e = explorer();
     e.afterRound(10);
     e.afterRound(20, costs({ 10: 2, 20: 1 }));
@@ -47,7 +47,25 @@ describe("SizeExplorer", () => {
     expect(e.base).toBe(167);
     expect(e.kind).toBe("base"); // settles instead of probing further down at once
     expect(e.afterRound(167)).toBe(167);
-    expect(e.afterRound(167)).not.toBe(167); // after the wait, a probe again
+    expect(e.afterRound(167)).toBe(200); // after the wait, a look back at the size it tied with
+    // The tie was noise: 200 is clearly cheaper and the monitor recommends it; back to 200.
+    expect(e.afterRound(200, costs({ 167: 0.36, 200: 0.3 }))).toBe(167); // at the bound, so it looks below at once
+    expect(e.base).toBe(200);
+  });
+
+  test("a real tie holds against the look back, and the search goes on downwards", () => {
+    const e = explorer();
+    e.afterRound(10);
+    e.afterRound(20, costs({ 10: 2, 20: 1 }));
+    e.afterRound(80, costs({ 20: 1, 80: 0.5 }));
+    e.afterRound(200, costs({ 80: 0.5, 200: 0.3 })); // probe 167
+    e.afterRound(167, costs({ 167: 0.3, 200: 0.3 })); // tie: 167
+    e.afterRound(167); // wait
+    expect(e.afterRound(167)).toBe(200); // look back
+    expect(e.afterRound(167, costs({ 167: 0.3, 200: 0.3 }))).toBe(167); // the monitor keeps the smaller: 200 lost
+    const next: number[] = [];
+    for (let i = 0; i < 6; i++) next.push(e.afterRound(167));
+    expect(next.find((size) => size !== 167)).toBe(139); // after the wait, lower
   });
 
   test("clamps recommendations into [min, max] and does not explore when min equals max", () => {

@@ -5,8 +5,9 @@
  * decides. A probe that is cheaper becomes the base and the climb goes on in
  * the same direction at once, with a stride that grows (×f each win, up to
  * f³), so a long climb takes few rounds. A probe that loses turns the
- * direction round; one that only ties (and wins for being smaller) is taken
- * but not followed. Either way the stride shortens (its square root, down to
+ * direction round; one that only ties (and wins for being smaller) is taken,
+ * and the next probe looks back the way it came, so a tie that was noise is
+ * undone. Either way the stride shortens (its square root, down to
  * 1.2), so the search closes in on the best size, and the next probe waits
  * `patience` base rounds, a wait that doubles (up to a limit), so a settled
  * processor spends little time exploring. A climb that hits a bound turns
@@ -74,7 +75,10 @@ export class SizeExplorer {
         return this.#startProbe();
       }
       // Only tied, and smaller: take it (same cost, lower latency), but as a place to settle, not a
-      // slope to follow, or noise around the tolerance would send the search wandering.
+      // slope to follow. The next probe looks back at the larger size: a tie can be noise, and on
+      // a 2-core machine a round of 5 batches is noisier than the 5 % tolerance, so ties followed
+      // downwards drift the size well below the best. A real tie holds against that look back.
+      this.#direction = this.#direction === 1 ? -1 : 1;
       this.#settle();
       return this.#base;
     }
