@@ -78,7 +78,7 @@ for (const { name, transport } of kernelsFor(flags.transport)) {
   console.log(
     formatKeyValues([
       ["final batch size", run.finalBatchSize],
-      ["recommended by the monitor", run.recommendedBatchSize ?? "none"],
+      ["monitor's pick, last 10 batches", run.recommendedBatchSize ?? "none"],
       ["throughput", `${Math.round(run.recordsPerSec).toLocaleString("en-US")} records/s`],
     ]),
   );
