@@ -32,6 +32,12 @@ export {
   scoreValues,
 } from "./kernels/light-heavy.ts";
 export {
+  type LightHeavyKernel,
+  lightHeavyTransport,
+  type ScoreTransport,
+  type TransportName,
+} from "./light-heavy-transports.ts";
+export {
   type ComputeLayerStats,
   ProcessPoolComputeLayer,
   type ProcessPoolComputeLayerOptions,

@@ -37,10 +37,7 @@ export interface SinkSummary {
 }
 
 /** A running summary line's figures: the totals so far, and the latency since the previous line. */
-export interface SinkProgress {
-  readonly received: number;
-  readonly anomalies: number;
-  readonly meanNormalized: number;
+export interface SinkProgress extends Pick<SinkSummary, "received" | "anomalies" | "meanNormalized"> {
   /** Latency of the records that arrived since the previous line. */
   readonly recentLatencyMs: Distribution;
 }

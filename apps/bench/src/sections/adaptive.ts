@@ -1,13 +1,6 @@
 /** Adaptive batch sizing against fixed sizes, for the light and heavy kernels, objects and columns. */
-import {
-  columnarTransport,
-  computeHeavyBatch,
-  computeHeavyColumnar,
-  computeLightBatch,
-  computeLightColumnar,
-  objectTransport,
-} from "@poolstream/pool";
-import { type AnyTransport, runAdaptive } from "../drivers.ts";
+import { lightHeavyTransport } from "@poolstream/pool";
+import { runAdaptive } from "../drivers.ts";
 import { formatRate, measureThroughput, ratio, type Throughput } from "../measure.ts";
 import { type BenchContext, type SectionReport, targetRow } from "./section.ts";
 
@@ -20,10 +13,6 @@ interface Row {
 }
 
 export async function adaptiveSection(ctx: BenchContext): Promise<SectionReport> {
-  const transports: Record<"light" | "heavy", Record<"objects" | "columnar", AnyTransport>> = {
-    light: { objects: objectTransport(computeLightBatch), columnar: columnarTransport(computeLightColumnar) },
-    heavy: { objects: objectTransport(computeHeavyBatch), columnar: columnarTransport(computeHeavyColumnar) },
-  };
   const count = ctx.records.length;
   const markdown: string[] = [
     "## Adaptive batch sizing",
@@ -36,7 +25,7 @@ export async function adaptiveSection(ctx: BenchContext): Promise<SectionReport>
   const targets: string[] = [];
   for (const kernel of ["light", "heavy"] as const) {
     for (const transportName of ["objects", "columnar"] as const) {
-      const transport = transports[kernel][transportName];
+      const transport = lightHeavyTransport(kernel, transportName);
       const rows: Row[] = [];
       for (const size of FIXED_SIZES) {
         const throughput = await measureThroughput(count, ctx.samples, () =>

@@ -8,10 +8,7 @@ import {
   columnarTransport,
   computeBatch,
   computeBatchColumnar,
-  computeHeavyBatch,
-  computeHeavyColumnar,
-  computeLightBatch,
-  computeLightColumnar,
+  lightHeavyTransport,
   materializeProcessed,
   objectTransport,
 } from "@poolstream/pool";
@@ -25,10 +22,8 @@ const SIZES = [15, 100, 200, 1000] as const;
 const KERNELS: readonly KernelName[] = ["light", "standard", "heavy"];
 
 function transportsFor(kernel: KernelName): { objects: AnyTransport; columnar: AnyTransport } {
-  if (kernel === "light")
-    return { objects: objectTransport(computeLightBatch), columnar: columnarTransport(computeLightColumnar) };
-  if (kernel === "heavy")
-    return { objects: objectTransport(computeHeavyBatch), columnar: columnarTransport(computeHeavyColumnar) };
+  if (kernel !== "standard")
+    return { objects: lightHeavyTransport(kernel, "objects"), columnar: lightHeavyTransport(kernel, "columnar") };
   return {
     objects: objectTransport(computeBatch),
     // The standard kernel's consumers want result objects: the columns are joined back to records here, and that is timed.

@@ -7,15 +7,7 @@
 import { AdaptiveBatchProcessor, type BatchSizeSample } from "@poolstream/batching";
 import type { SensorRecord } from "@poolstream/core";
 import { generateSensorRecords } from "@poolstream/ingest";
-import {
-  columnarTransport,
-  computeHeavyBatch,
-  computeHeavyColumnar,
-  computeLightBatch,
-  computeLightColumnar,
-  objectTransport,
-  WorkerPool,
-} from "@poolstream/pool";
+import { lightHeavyTransport, type TransportName, WorkerPool } from "@poolstream/pool";
 import { readFlags } from "../cli/flags.ts";
 import { formatBarChart, formatKeyValues, formatTable } from "../report/text.ts";
 
@@ -88,17 +80,10 @@ const [light = 0, heavy = 0] = outcomes;
 const verdict = light > heavy ? "light above heavy, as expected" : "light NOT above heavy";
 console.log(`\nlight settled at ${light}, heavy at ${heavy}: ${verdict}`);
 
-function kernelsFor(transport: string) {
-  const columnar = transport === "columnar";
+function kernelsFor(wire: TransportName) {
   return [
-    {
-      name: "light (1 arithmetic op per record)",
-      transport: columnar ? columnarTransport(computeLightColumnar) : objectTransport(computeLightBatch),
-    },
-    {
-      name: "heavy (100 trig ops per record)",
-      transport: columnar ? columnarTransport(computeHeavyColumnar) : objectTransport(computeHeavyBatch),
-    },
+    { name: "light (1 arithmetic op per record)", transport: lightHeavyTransport("light", wire) },
+    { name: "heavy (100 trig ops per record)", transport: lightHeavyTransport("heavy", wire) },
   ];
 }
 
