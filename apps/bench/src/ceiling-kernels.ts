@@ -5,7 +5,7 @@
  * two-worker ceiling.
  */
 import { defineKernel } from "@poolstream/core";
-import { computeBatchStats, heavyScore, lightScore, scoreValues } from "@poolstream/pool";
+import { computeBatchStats, heavyScore, lightScore, scoreValues } from "@poolstream/kernels";
 
 export type KernelName = "light" | "heavy" | "standard";
 

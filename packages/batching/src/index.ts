@@ -1,11 +1,9 @@
-/** @poolstream/batching: cutting streams into batches, and choosing their size. */
+/** @poolstream/batching: choosing batch sizes from measured cost. */
 export {
-  AdaptiveBatchProcessor,
-  type AdaptiveBatchProcessorOptions,
-  type AdaptiveRunStats,
+  AdaptiveSizer,
+  type AdaptiveSizerOptions,
   type BatchSizeSample,
-} from "./adaptive-batch-processor.ts";
-export { BatchAssembler, type BatchAssemblerStats, type BatchSourceQueue } from "./batch-assembler.ts";
+} from "./adaptive-sizer.ts";
 export type { RoundKind } from "./internal/size-explorer.ts";
 export {
   type BatchSample,

@@ -9,6 +9,7 @@
  * Float64 column; it is stored as NaN with its kind saying what it was, so the
  * fault path can still tell a string from a NaN reading.
  */
+import { type RecordSchema, sensorSchema } from "./record-schema.ts";
 import type { SensorRecord } from "./records.ts";
 import type { SensorInterner } from "./sensor-interner.ts";
 
@@ -79,29 +80,34 @@ export function kindOfValue(value: unknown): ValueKind {
 }
 
 /**
- * Encodes records into columns. `seq`, `timestamp` and `createdAt` are taken as
- * numbers; `value` may be anything (its kind is kept); a record that is not an
- * object is encoded with kind `notARecord`.
+ * Encodes records into columns, reading each field through `schema` (the
+ * sensor record's own fields by default). `seq`, `timestamp` and `createdAt`
+ * are taken as numbers; `value` may be anything (its kind is kept); a record
+ * that is not an object is encoded with kind `notARecord`, and one whose
+ * fields cannot be read (a getter that throws) with kind `unreadable`.
  */
-export function encodeColumnar(records: readonly unknown[], interner: SensorInterner): ColumnarBatch {
+export function encodeColumnar<R = SensorRecord>(
+  records: readonly R[],
+  interner: SensorInterner,
+  schema: RecordSchema<R> = sensorSchema as unknown as RecordSchema<R>,
+): ColumnarBatch {
   const batch = allocateColumnarBatch(records.length);
   for (let i = 0; i < records.length; i++) {
-    const record = records[i];
+    const record = records[i] as R;
     batch.value[i] = Number.NaN;
     if (typeof record !== "object" || record === null || Array.isArray(record)) {
       batch.valueKind[i] = ValueKind.notARecord;
       continue;
     }
     try {
-      const r = record as Partial<Record<keyof SensorRecord, unknown>>;
-      const value = r.value;
+      const value = schema.value(record);
       const kind = kindOfValue(value);
       if (kind === ValueKind.number) batch.value[i] = value as number;
       batch.valueKind[i] = kind;
-      batch.timestamp[i] = r.timestamp as number;
-      batch.createdAt[i] = r.createdAt as number;
-      batch.seq[i] = r.seq as number;
-      batch.sensor[i] = interner.intern(r.sensorId);
+      batch.timestamp[i] = schema.timestamp(record);
+      batch.createdAt[i] = schema.createdAt(record);
+      batch.seq[i] = schema.seq(record);
+      batch.sensor[i] = interner.intern(schema.sensorId(record));
     } catch {
       batch.valueKind[i] = ValueKind.unreadable;
     }

@@ -17,6 +17,10 @@ export const ErrorCode = {
   sensorFailure: "SENSOR_FAILURE",
   invalidRecord: "INVALID_RECORD",
   storage: "STORAGE",
+  sink: "SINK",
+  source: "SOURCE",
+  pipelineFailed: "PIPELINE_FAILED",
+  nestedPool: "NESTED_POOL",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -135,6 +139,51 @@ export class StorageError extends PoolstreamError {
   override readonly name = "StorageError";
   constructor(message: string, options?: { cause?: unknown }) {
     super(ErrorCode.storage, message, options);
+  }
+}
+
+/** A sink's `write` or `close` threw: the pipeline stops, since results could not be delivered. */
+export class SinkError extends PoolstreamError {
+  override readonly name = "SinkError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.sink, message, options);
+  }
+}
+
+/** A pipeline's input as a whole broke (its source threw); what was ingested was still processed. */
+export class SourceFailedError extends PoolstreamError {
+  override readonly name = "SourceFailedError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.source, message, options);
+  }
+}
+
+/**
+ * A pipeline stopped before its input ended: fail fast saw a batch fail, or
+ * the machinery did (a sink, the dead-letter log, the source). `cause` says
+ * why; `report` says what was and was not written.
+ */
+export class PipelineFailedError<Report = unknown> extends PoolstreamError {
+  override readonly name = "PipelineFailedError";
+  constructor(
+    message: string,
+    readonly report: Report,
+    options?: { cause?: unknown },
+  ) {
+    super(ErrorCode.pipelineFailed, message, options);
+  }
+}
+
+/**
+ * A Worker pool was created inside a Worker that was loading a kernel's
+ * module: the module that defines the kernels also starts the program, so
+ * every Worker would start another pool. Stopped at once instead of spawning
+ * threads without end.
+ */
+export class NestedPoolError extends PoolstreamError {
+  override readonly name = "NestedPoolError";
+  constructor(message: string) {
+    super(ErrorCode.nestedPool, message);
   }
 }
 

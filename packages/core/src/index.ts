@@ -1,4 +1,14 @@
-/** @poolstream/core: what every poolstream package shares. */
+/** @poolstream/core: the interfaces every poolstream stage shares, and the small parts they are built from. */
+
+export { type BatchSizer, fixedSize, type SizerContext } from "./batch-sizer.ts";
+export {
+  type BatchTransport,
+  type ColumnarTransportOptions,
+  columnarTransport,
+  type EncodedBatch,
+  objectTransport,
+  runBatch,
+} from "./batch-transport.ts";
 export {
   BoundedQueue,
   type BoundedQueueOptions,
@@ -24,12 +34,16 @@ export {
   ErrorCode,
   InvalidArgumentError,
   InvalidRecordError,
+  NestedPoolError,
+  PipelineFailedError,
   PoolClosedError,
   PoolstreamError,
   QueueClosedError,
   QueueTimeoutError,
   SensorFailureError,
   type SerializedError,
+  SinkError,
+  SourceFailedError,
   StorageError,
   serializeError,
   TaskFailedError,
@@ -37,11 +51,33 @@ export {
   toError,
   WorkerCrashedError,
 } from "./errors.ts";
+export type { Executor, ExecutorStats, RunOptions, TaskPriority } from "./executor.ts";
+export type {
+  BatchFailure,
+  FailurePolicy,
+  FailureResolution,
+  RecoveryTools,
+  ResolvedPart,
+} from "./failure-policy.ts";
 export { InFlightWindow } from "./in-flight-window.ts";
+export { InProcessExecutor, type InProcessExecutorOptions } from "./in-process-executor.ts";
 export { defineKernel, type Kernel, type KernelFunction, type KernelOptions, type KernelRef } from "./kernel.ts";
+export { fifoLane, type LaneCounts, LaneSet, type LaneSetOptions, type LaneStats } from "./lanes.ts";
+export { LatencyHistogram } from "./latency-histogram.ts";
 export type { TaskRequest, TaskResponse } from "./protocol.ts";
 export { createRandom, deriveSeed, type Random } from "./random.ts";
-export type { ProcessedRecord, SensorRecord } from "./records.ts";
+export {
+  type ErrorRecord,
+  errorRecordOf,
+  isRecordFailure,
+  type PoisonPill,
+  type RecordFailure,
+  RecordStatus,
+} from "./record-failure.ts";
+export { type RecordSchema, recordKey, type SchemaFields, schemaOf, sensorSchema } from "./record-schema.ts";
+export type { ProcessedFields, ProcessedRecord, SensorRecord } from "./records.ts";
 export { SensorInterner } from "./sensor-interner.ts";
+export type { Sink, SinkBatch } from "./sink.ts";
+export type { RecordTarget, Source, SourceError, SourceReport } from "./source.ts";
 export { type Distribution, mean, percentile, SampleRecorder, summarize } from "./stats.ts";
 export { collectTransferables } from "./transferables.ts";

@@ -13,8 +13,8 @@ export interface SensorRecord {
   readonly createdAt: number;
 }
 
-/** A record after `computeBatch`: its fields plus what the batch said of it. */
-export interface ProcessedRecord extends SensorRecord {
+/** What `computeBatch` says of each record. */
+export interface ProcessedFields {
   /** Min–max normalized within its batch, in [0, 1]; 0 when invalid. */
   readonly normalized: number;
   /** Trailing mean of up to 5 normalized values of the batch ending at this one. */
@@ -24,3 +24,6 @@ export interface ProcessedRecord extends SensorRecord {
   /** False when `value` was not a finite number; such a record is left out of the batch statistics. */
   readonly valid: boolean;
 }
+
+/** A record after `computeBatch`: its fields plus what the batch said of it. */
+export type ProcessedRecord<R = SensorRecord> = R & ProcessedFields;

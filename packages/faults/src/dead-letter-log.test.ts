@@ -2,8 +2,9 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InvalidArgumentError, StorageError, WorkerCrashedError } from "@poolstream/core";
+import { InProcessExecutor, InvalidArgumentError, StorageError, WorkerCrashedError } from "@poolstream/core";
 import { DeadLetterLog } from "./dead-letter-log.ts";
+import { computeFaultTolerantBatch } from "./kernels/compute-fault-tolerant-batch.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "poolstream-dlq-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -93,5 +94,39 @@ describe("DeadLetterLog", () => {
     expect(results.sort()).toEqual([0, 1, 2, 3, 4, 5]);
     expect(calls).toBe(6);
     expect(log.size).toBe(0);
+  });
+
+  test("addMany commits every record in one transaction, or none when it fails", () => {
+    using log = new DeadLetterLog();
+    const entries = log.addMany([record(1), record(2, 1), record(3, 2)], new Error("batch lost"), 3);
+    expect(entries.map((e) => e.id)).toEqual([1, 2, 3]);
+    expect(log.entries().map((e) => [e.attemptCount, e.errorMessage])).toEqual([
+      [3, "batch lost"],
+      [3, "batch lost"],
+      [3, "batch lost"],
+    ]);
+    const circular: Record<string, unknown> = { seq: 9 };
+    circular.self = circular;
+    expect(() => log.addMany([record(4, 3), circular], new Error("x"), 1)).toThrow(StorageError);
+    expect(log.size).toBe(3);
+    log.close();
+    expect(() => log.addMany([record(4)], new Error("x"), 1)).toThrow(StorageError);
+  });
+
+  test("replay takes the batch kernel itself, in-process or on an executor; its outputs are the results", async () => {
+    using log = new DeadLetterLog();
+    log.add(record(Number.NaN), new WorkerCrashedError("worker died"), 2);
+    log.add(record(40, 1), new WorkerCrashedError("worker died"), 2);
+    log.add(record("12.5", 2), new WorkerCrashedError("worker died"), 2);
+    const inProcess = await log.replay(computeFaultTolerantBatch);
+    expect(inProcess.recovered.map((r) => r.result.status)).toEqual(["POISON_PILL", "OK", "FAILED"]);
+    expect(inProcess.stillFailing).toEqual([]);
+    expect(log.size).toBe(0);
+
+    log.add(record(10, 3), new Error("x"), 2);
+    await using executor = new InProcessExecutor();
+    const onExecutor = await log.replay(computeFaultTolerantBatch, { executor });
+    expect(onExecutor.recovered.map((r) => r.result)).toMatchObject([{ status: "OK", seq: 3, value: 10 }]);
+    expect(executor.stats().completed).toBe(1);
   });
 });

@@ -2,10 +2,11 @@
  * Where records go that could not be computed even after recovery. Without a
  * path it lives in memory; with one it is an SQLite database (bun:sqlite, WAL)
  * written on every `add`, so entries written before the process crashed are
- * there when it reopens. `replay` retries every entry once.
+ * there when it reopens. `replay` retries every entry once, through the batch
+ * kernel itself (in-process, or on an executor) or a function of the record.
  */
 import { Database } from "bun:sqlite";
-import { InvalidArgumentError, StorageError, toError } from "@poolstream/core";
+import { type Executor, InvalidArgumentError, type Kernel, StorageError, toError } from "@poolstream/core";
 import { decodeFromStore, encodeForStore } from "./store-codec.ts";
 
 export interface DeadLetterEntry {
@@ -22,6 +23,14 @@ export interface DeadLetterEntry {
 export interface DeadLetterLogOptions {
   /** An SQLite file; created if missing. Without it the log is in memory. */
   readonly path?: string;
+}
+
+/** How `replay` retries a record: a batch kernel (run on `[record]`) or a function of the record. */
+export type ReplayRetry<R> = Kernel<readonly unknown[], ArrayLike<R>> | ((record: unknown) => R | Promise<R>);
+
+export interface ReplayOptions {
+  /** Runs a kernel given to `replay` here instead of in-process. */
+  readonly executor?: Executor;
 }
 
 export interface ReplayOutcome<R> {
@@ -69,19 +78,37 @@ export class DeadLetterLog implements Disposable {
 
   /** Records a failure. Written before it returns, so it survives a crash of the process. */
   add(record: unknown, error: unknown, attemptCount: number): DeadLetterEntry {
+    return this.addMany([record], error, attemptCount)[0] as DeadLetterEntry;
+  }
+
+  /**
+   * Records the failure of several records in one transaction: all of them
+   * are committed before it returns, or (it throws `StorageError`) none is.
+   */
+  addMany(records: readonly unknown[], error: unknown, attemptCount: number): DeadLetterEntry[] {
     this.#assertOpen();
     if (!Number.isInteger(attemptCount) || attemptCount < 1) {
       throw new InvalidArgumentError(`attemptCount must be an integer >= 1, got ${attemptCount}`);
     }
     const failure = toError(error);
     const failedAt = Date.now();
-    const row = this.#db
-      .query<{ id: number }, [string, string, string, number, number]>(
-        "INSERT INTO dead_letters (record, error_type, error_message, attempt_count, failed_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-      )
-      .get(encodeForStore(record), failure.name, failure.message, attemptCount, failedAt);
-    if (row === null) throw new StorageError("the dead-letter log did not return the new entry's id");
-    return { id: row.id, record, errorType: failure.name, errorMessage: failure.message, attemptCount, failedAt };
+    const insert = this.#db.query<{ id: number }, [string, string, string, number, number]>(
+      "INSERT INTO dead_letters (record, error_type, error_message, attempt_count, failed_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+    );
+    try {
+      const encoded = records.map(encodeForStore);
+      return this.#db.transaction(() =>
+        encoded.map((text, i): DeadLetterEntry => {
+          const row = insert.get(text, failure.name, failure.message, attemptCount, failedAt);
+          if (row === null) throw new StorageError("the dead-letter log did not return the new entry's id");
+          const { name: errorType, message: errorMessage } = failure;
+          return { id: row.id, record: records[i], errorType, errorMessage, attemptCount, failedAt };
+        }),
+      )();
+    } catch (cause) {
+      if (cause instanceof StorageError) throw cause;
+      throw new StorageError(`cannot write to the dead-letter log: ${toError(cause).message}`, { cause });
+    }
   }
 
   /** Every entry, oldest first. */
@@ -106,14 +133,20 @@ export class DeadLetterLog implements Disposable {
   }
 
   /**
-   * Retries every entry once with `retry` (given the record; it may be async,
-   * e.g. a pool call). A success removes the entry and returns it with its
-   * result; a failure keeps it with `attemptCount + 1`. Replays never overlap:
-   * a second call waits for the first, so no entry is retried twice at once,
-   * and one that succeeded is gone before the next replay looks.
+   * Retries every entry once. `retry` is the batch kernel itself (each entry
+   * runs alone as `[record]`, in-process or on `options.executor`; its one
+   * output is the result, which may be an error record or a poison pill), or
+   * a function of the record (it may be async). A success removes the entry
+   * and returns it with its result; a failure keeps it with
+   * `attemptCount + 1`. Replays never overlap: a second call waits for the
+   * first, so no entry is retried twice at once, and one that succeeded is
+   * gone before the next replay looks.
    */
-  replay<R>(retry: (record: unknown) => R | Promise<R>): Promise<ReplayOutcome<R>> {
-    const run = this.#replaying.then(() => this.#replayOnce(retry));
+  replay<R>(kernel: Kernel<readonly unknown[], ArrayLike<R>>, options?: ReplayOptions): Promise<ReplayOutcome<R>>;
+  replay<R>(retry: (record: unknown) => R | Promise<R>): Promise<ReplayOutcome<R>>;
+  replay<R>(retry: ReplayRetry<R>, options: ReplayOptions = {}): Promise<ReplayOutcome<R>> {
+    const once = retryOf(retry, options.executor);
+    const run = this.#replaying.then(() => this.#replayOnce(once));
     this.#replaying = run.catch(() => undefined);
     return run;
   }
@@ -162,4 +195,18 @@ export class DeadLetterLog implements Disposable {
   #assertOpen(): void {
     if (this.#closed) throw new StorageError("the dead-letter log is closed");
   }
+}
+
+/** One function of the record, whichever form `replay` was given. */
+function retryOf<R>(retry: ReplayRetry<R>, executor: Executor | undefined): (record: unknown) => Promise<R> {
+  const kernel = (retry as Partial<Kernel<readonly unknown[], ArrayLike<R>>>).kernel;
+  if (kernel === undefined) return async (record) => (retry as (record: unknown) => R | Promise<R>)(record);
+  const batchKernel = retry as Kernel<readonly unknown[], ArrayLike<R>>;
+  return async (record) => {
+    const outputs = executor === undefined ? await batchKernel([record]) : await executor.run(batchKernel, [record]);
+    if (outputs === null || typeof outputs !== "object" || outputs.length !== 1) {
+      throw new InvalidArgumentError(`the kernel ${kernel.exportName} returned no single output for one record`);
+    }
+    return outputs[0] as R;
+  };
 }

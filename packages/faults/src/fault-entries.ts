@@ -1,30 +1,19 @@
 /**
- * What the fault-tolerant path makes of each record: a result, an error
- * record, or a poison pill. Every entry keeps enough to act on it later.
+ * What the fault-tolerant kernels make of each record: a result, an error
+ * record, or a poison pill. The failure shapes are core's (every stage
+ * understands them); a success is the standard kernel's result, tagged.
  */
-import type { ProcessedRecord } from "@poolstream/core";
+import type { ErrorRecord, PoisonPill, ProcessedRecord, SensorRecord } from "@poolstream/core";
 
-export const RecordStatus = { ok: "OK", failed: "FAILED", poisonPill: "POISON_PILL" } as const;
-export type RecordStatus = (typeof RecordStatus)[keyof typeof RecordStatus];
+export { RecordStatus } from "@poolstream/core";
 
 /** A record computed successfully. */
-export type SuccessEntry = ProcessedRecord & { readonly status: "OK" };
+export type SuccessEntry<R = SensorRecord> = ProcessedRecord<R> & { readonly status: "OK" };
 
 /** A record that failed validation or arithmetic; the rest of its batch is unaffected. */
-export interface FailedEntry {
-  readonly status: "FAILED";
-  /** The message of the error. */
-  readonly error: string;
-  /** The error's type: TypeError for a value of the wrong kind, RangeError for an overflow. */
-  readonly errorType: string;
-  readonly originalRecord: unknown;
-}
+export type FailedEntry = ErrorRecord;
 
 /** A record whose value is NaN or ±Infinity: it can never be computed, retrying is pointless. */
-export interface PoisonPillEntry {
-  readonly status: "POISON_PILL";
-  readonly error: string;
-  readonly originalRecord: unknown;
-}
+export type PoisonPillEntry = PoisonPill;
 
-export type FaultTolerantEntry = SuccessEntry | FailedEntry | PoisonPillEntry;
+export type FaultTolerantEntry<R = SensorRecord> = SuccessEntry<R> | FailedEntry | PoisonPillEntry;

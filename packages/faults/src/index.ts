@@ -1,10 +1,18 @@
-/** @poolstream/faults: error records, poison pills, crash recovery and a durable dead-letter log. */
+/** @poolstream/faults: failure policies, error records and poison pills, crash simulation, a durable dead-letter log. */
 export {
   type DeadLetterEntry,
   DeadLetterLog,
   type DeadLetterLogOptions,
+  type ReplayOptions,
   type ReplayOutcome,
+  type ReplayRetry,
 } from "./dead-letter-log.ts";
+export {
+  collectFailures,
+  failFast,
+  type RecoverThenDeadLetterOptions,
+  recoverThenDeadLetter,
+} from "./failure-policies.ts";
 export {
   type FailedEntry,
   type FaultTolerantEntry,
@@ -12,26 +20,23 @@ export {
   RecordStatus,
   type SuccessEntry,
 } from "./fault-entries.ts";
-export {
-  type FaultCounters,
-  FaultTolerantBatchProcessor,
-  type FaultTolerantBatchProcessorOptions,
-  type FaultTolerantOutcome,
-} from "./fault-tolerant-batch-processor.ts";
 export { type FaultyRecordOptions, generateFaultyRecords } from "./faulty-records.ts";
 export {
   computeFaultTolerantBatch,
-  computeFaultTolerantRecords,
-  type FaultTolerantBatchInput,
-  MAX_SAFE_READING,
-} from "./kernels/compute-fault-tolerant-batch.ts";
-export {
   computeFaultTolerantColumnar,
   computeFaultTolerantColumns,
-  type FaultTolerantColumnarInput,
+  computeFaultTolerantRecords,
   type FaultTolerantColumns,
+  type FaultTolerantTransportOptions,
+  type FaultTolerantWire,
+  failureEntryFor,
+  faultTolerantTransport,
+  MAX_SAFE_READING,
   materializeFaultTolerant,
+  problemWith,
   StatusCode,
   statusOf,
-} from "./kernels/compute-fault-tolerant-columnar.ts";
+  successEntry,
+} from "./kernels/index.ts";
+export { type SimulatedCrashOptions, withSimulatedCrashes } from "./simulated-crashes.ts";
 export { decodeFromStore, encodeForStore } from "./store-codec.ts";

@@ -4,15 +4,23 @@
  * task ends) and runs them in order. A worker that dies or runs past a
  * timeout fails only the task it was running; the tasks queued behind it are
  * handed to other workers, and a fresh worker takes its place.
+ *
+ * A pool refuses to start inside a Worker that is importing a kernel's module
+ * (`NestedPoolError`): that module also starts the program, and every Worker
+ * of every pool would start another pool.
  */
 import {
   AbortError,
   type Clock,
   Deque,
+  type Executor,
+  type ExecutorStats,
   InvalidArgumentError,
   type Kernel,
   type KernelRef,
+  NestedPoolError,
   PoolClosedError,
+  type RunOptions,
   systemClock,
   TaskFailedError,
   type TaskRequest,
@@ -20,24 +28,44 @@ import {
   TaskTimeoutError,
   WorkerCrashedError,
 } from "@poolstream/core";
-import type { ExecutorStats, RunOptions, TaskExecutor } from "./task-executor.ts";
+import { isLoadingKernelModule } from "./internal/loading-mark.ts";
+import { resolutionBases, resolveKernelModule } from "./internal/resolve-kernel-module.ts";
 
+/**
+ * Options of `WorkerPool`. Each is checked when the pool is made: a value out
+ * of range throws `InvalidArgumentError`. Durations are milliseconds in
+ * (0, 2^31 − 1], the range a timer can hold.
+ */
 export interface WorkerPoolOptions {
-  /** Number of workers. Default 4. */
+  /** Number of workers, an integer from 1 to 1024. Default 4. */
   readonly size?: number;
-  /** Tasks sent to one worker before it answers; 2 hides the message round trip. Default 2. */
+  /** Tasks sent to one worker before it answers, an integer from 1 to 1024; 2 hides the message round trip. Default 2. */
   readonly pipelineDepth?: number;
-  /** Default limit on a task's running time; none by default. */
+  /** Default limit on a task's running time, counted from when it starts; none by default. */
   readonly taskTimeoutMs?: number;
   /** How long `close()` waits for accepted tasks before it rejects them. Default 30 s. */
   readonly closeTimeoutMs?: number;
   /** Shown in worker names and crash messages. */
   readonly name?: string;
+  /**
+   * Where kernels addressed by a bare package specifier ("@poolstream/kernels")
+   * are resolved from: a module (pass `import.meta.url`) or directory that
+   * depends on their packages. Tried first; then the program's entry module,
+   * then the working directory. Kernels addressed by `file:` URL ignore it.
+   */
+  readonly resolveFrom?: string | URL;
+  /** Timers for task and close timeouts. Default the system clock. */
   readonly clock?: Clock;
 }
 
+/** The largest delay a timer can hold; beyond it, timers fire at once. */
+const MAX_DURATION_MS = 2 ** 31 - 1;
+const MAX_SIZE = 1024;
+const MAX_PIPELINE_DEPTH = 1024;
+
 interface Task {
   readonly request: TaskRequest;
+  /** The kernel's address as Workers are sent it: a bare specifier already resolved to a file. */
   readonly ref: KernelRef;
   readonly transfer: readonly Transferable[] | undefined;
   readonly timeoutMs: number | undefined;
@@ -60,8 +88,15 @@ interface Slot {
 
 const workerEntryUrl = new URL("./internal/worker-entry.ts", import.meta.url);
 
-export class WorkerPool implements TaskExecutor {
+/**
+ * The Bun Worker executor: runs kernels on a fixed set of Workers. Create it
+ * in the program, never in a module that defines kernels (see
+ * `NestedPoolError`), and close it with `await using` or `close()`.
+ */
+export class WorkerPool implements Executor {
+  /** Number of workers; a dead one is replaced, so there are always this many. */
   readonly size: number;
+  /** Tasks each worker holds at once: the running one and those queued behind it. */
   readonly pipelineDepth: number;
   readonly #name: string;
   readonly #taskTimeoutMs: number | undefined;
@@ -71,8 +106,9 @@ export class WorkerPool implements TaskExecutor {
   readonly #urgent = new Deque<Task>();
   readonly #normal = new Deque<Task>();
   readonly #idleWaiters: (() => void)[] = [];
-  /** Kernel numbers, so requests carry a number instead of two strings. */
-  readonly #kernelIds = new WeakMap<KernelRef, number>();
+  /** Kernel numbers (so requests carry a number instead of two strings) and the address Workers are sent. */
+  readonly #kernels = new WeakMap<KernelRef, { readonly id: number; readonly sent: KernelRef }>();
+  readonly #resolutionBases: readonly string[];
   #kernelCount = 0;
   #nextTaskId = 1;
   #inFlight = 0;
@@ -84,33 +120,60 @@ export class WorkerPool implements TaskExecutor {
   #timeouts = 0;
   #workersStarted = 0;
 
+  /**
+   * Starts `size` workers. Throws `InvalidArgumentError` for an option out of
+   * range, and `NestedPoolError` when called while a Worker is importing a
+   * kernel's module.
+   */
   constructor(options: WorkerPoolOptions = {}) {
-    const size = options.size ?? 4;
-    const pipelineDepth = options.pipelineDepth ?? 2;
-    if (!Number.isInteger(size) || size < 1)
-      throw new InvalidArgumentError(`size must be an integer >= 1, got ${size}`);
-    if (!Number.isInteger(pipelineDepth) || pipelineDepth < 1) {
-      throw new InvalidArgumentError(`pipelineDepth must be an integer >= 1, got ${pipelineDepth}`);
+    if (isLoadingKernelModule()) {
+      throw new NestedPoolError(
+        "a WorkerPool was created while a Worker was importing a kernel's module: the module that defines the " +
+          "kernels also creates the pool, so every Worker would create another pool. Move the kernels into a " +
+          "module of their own, or guard the program with `if (import.meta.main) { ... }`",
+      );
     }
-    if (options.taskTimeoutMs !== undefined && !(options.taskTimeoutMs > 0)) {
-      throw new InvalidArgumentError(`taskTimeoutMs must be > 0, got ${options.taskTimeoutMs}`);
-    }
-    this.size = size;
-    this.pipelineDepth = pipelineDepth;
+    this.size = checkInteger("size", options.size ?? 4, MAX_SIZE);
+    this.pipelineDepth = checkInteger("pipelineDepth", options.pipelineDepth ?? 2, MAX_PIPELINE_DEPTH);
+    this.#taskTimeoutMs =
+      options.taskTimeoutMs === undefined ? undefined : checkDuration("taskTimeoutMs", options.taskTimeoutMs);
+    this.#closeTimeoutMs = checkDuration("closeTimeoutMs", options.closeTimeoutMs ?? 30_000);
     this.#name = options.name ?? "poolstream";
-    this.#taskTimeoutMs = options.taskTimeoutMs;
-    this.#closeTimeoutMs = options.closeTimeoutMs ?? 30_000;
     this.#clock = options.clock ?? systemClock;
+    try {
+      this.#resolutionBases = resolutionBases(options.resolveFrom);
+    } catch (error) {
+      throw new InvalidArgumentError(`resolveFrom must be a path or a file: URL, got ${String(options.resolveFrom)}`, {
+        cause: error,
+      });
+    }
     // Start every worker now: their start-up cost belongs to construction, not to the first batches.
-    this.#slots = Array.from({ length: size }, (_, index) => this.#spawn(index));
+    this.#slots = Array.from({ length: this.size }, (_, index) => this.#spawn(index));
   }
 
+  /** Tasks it holds at once, `size × pipelineDepth`: enough to keep every worker busy. */
+  get capacity(): number {
+    return this.size * this.pipelineDepth;
+  }
+
+  /**
+   * Runs `task(input)` on a worker. Rejects with `TaskFailedError` when the
+   * kernel threw (or its module could not be loaded), `WorkerCrashedError`
+   * when its worker died, `TaskTimeoutError` past its timeout,
+   * `PoolClosedError` when the pool closed first, `AbortError` when `signal`
+   * fired first, and `InvalidArgumentError` for a task that is not a kernel
+   * or a `timeoutMs` out of range.
+   */
   run<I, O>(task: Kernel<I, O>, input: I, options: RunOptions = {}): Promise<O> {
     if (this.#closing !== undefined) return Promise.reject(new PoolClosedError());
     const ref = (task as Partial<Kernel<I, O>>).kernel;
     if (ref === undefined) {
       return Promise.reject(new InvalidArgumentError("task must be a kernel made with defineKernel"));
     }
+    if (options.timeoutMs !== undefined && !isDuration(options.timeoutMs)) {
+      return Promise.reject(durationError("timeoutMs", options.timeoutMs));
+    }
+    const timeoutMs = options.timeoutMs ?? this.#taskTimeoutMs;
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(new AbortError(signal.reason));
     return new Promise<O>((resolve, reject) => {
@@ -120,11 +183,12 @@ export class WorkerPool implements TaskExecutor {
         (options.priority === "urgent" ? this.#urgent : this.#normal).remove(entry);
         this.#settle(entry, new AbortError(signal?.reason));
       };
+      const kernel = this.#kernelOf(ref);
       const entry: Task = {
-        request: { id: this.#nextTaskId++, kernelId: this.#kernelIdOf(ref), input },
-        ref,
+        request: { id: this.#nextTaskId++, kernelId: kernel.id, input },
+        ref: kernel.sent,
         transfer: options.transfer,
-        timeoutMs: options.timeoutMs ?? this.#taskTimeoutMs,
+        timeoutMs,
         resolve: (output) => {
           signal?.removeEventListener("abort", onAbort);
           resolve(output as O);
@@ -167,6 +231,7 @@ export class WorkerPool implements TaskExecutor {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
+  /** A frozen snapshot of the pool's counters. */
   stats(): ExecutorStats {
     return Object.freeze({
       workers: this.#slots.filter((slot) => slot !== undefined && !slot.dead).length,
@@ -297,13 +362,14 @@ export class WorkerPool implements TaskExecutor {
     this.#notifyIfIdle();
   }
 
-  #kernelIdOf(ref: KernelRef): number {
-    let id = this.#kernelIds.get(ref);
-    if (id === undefined) {
-      id = ++this.#kernelCount;
-      this.#kernelIds.set(ref, id);
+  #kernelOf(ref: KernelRef): { readonly id: number; readonly sent: KernelRef } {
+    let kernel = this.#kernels.get(ref);
+    if (kernel === undefined) {
+      const module = resolveKernelModule(ref.module, this.#resolutionBases);
+      kernel = { id: ++this.#kernelCount, sent: module === ref.module ? ref : { ...ref, module } };
+      this.#kernels.set(ref, kernel);
     }
-    return id;
+    return kernel;
   }
 
   #leastLoadedSlot(): Slot | undefined {
@@ -355,6 +421,27 @@ export class WorkerPool implements TaskExecutor {
     if (this.#idleWaiters.length === 0 || !this.#isIdle()) return;
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
+}
+
+function checkInteger(name: string, value: number, max: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new InvalidArgumentError(`${name} must be an integer from 1 to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+/** Milliseconds a timer can wait: more than 0, at most 2^31 − 1 (NaN and Infinity are not). */
+function isDuration(value: number): boolean {
+  return typeof value === "number" && value > 0 && value <= MAX_DURATION_MS;
+}
+
+function durationError(name: string, value: number): InvalidArgumentError {
+  return new InvalidArgumentError(`${name} must be a number of ms in (0, 2^31 - 1], got ${value}`);
+}
+
+function checkDuration(name: string, value: number): number {
+  if (!isDuration(value)) throw durationError(name, value);
+  return value;
 }
 
 function firstLine(message: string | undefined): string {

@@ -149,9 +149,57 @@ describe("WorkerPool", () => {
     expect(pool.stats().workers).toBe(0);
   });
 
-  test("rejects bad options with InvalidArgumentError", () => {
-    expect(() => new WorkerPool({ size: 0 })).toThrow(InvalidArgumentError);
-    expect(() => new WorkerPool({ pipelineDepth: 0 })).toThrow(InvalidArgumentError);
-    expect(() => new WorkerPool({ taskTimeoutMs: -5 })).toThrow(InvalidArgumentError);
+  test("its capacity is size × pipelineDepth", async () => {
+    await using pool = new WorkerPool({ size: 3, pipelineDepth: 2 });
+    expect(pool.capacity).toBe(6);
+  });
+});
+
+describe("WorkerPool options", () => {
+  const badDurations = [0, -1, -0.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 2 ** 31];
+  const badCounts = [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 1025];
+
+  test("a duration must be a number of ms in (0, 2^31 - 1]", () => {
+    for (const value of badDurations) {
+      expect(() => new WorkerPool({ taskTimeoutMs: value })).toThrow(InvalidArgumentError);
+      expect(() => new WorkerPool({ closeTimeoutMs: value })).toThrow(InvalidArgumentError);
+    }
+    expect(() => new WorkerPool({ taskTimeoutMs: "100" as unknown as number })).toThrow(InvalidArgumentError);
+  });
+
+  test("size and pipelineDepth must be integers from 1 to 1024", () => {
+    for (const value of badCounts) {
+      expect(() => new WorkerPool({ size: value })).toThrow(InvalidArgumentError);
+      expect(() => new WorkerPool({ pipelineDepth: value })).toThrow(InvalidArgumentError);
+    }
+  });
+
+  test("resolveFrom must be a path or a file: URL", () => {
+    expect(() => new WorkerPool({ resolveFrom: "https://example.com/kernels.ts" })).toThrow(InvalidArgumentError);
+  });
+
+  test("a bad option starts no worker", () => {
+    // Nothing to close: had a worker started, this test file would not exit.
+    expect(() => new WorkerPool({ size: 2, closeTimeoutMs: 0 })).toThrow(InvalidArgumentError);
+  });
+
+  test("the bounds themselves are accepted", async () => {
+    await using pool = new WorkerPool({
+      size: 1,
+      pipelineDepth: 1024,
+      taskTimeoutMs: 2 ** 31 - 1,
+      closeTimeoutMs: 2 ** 31 - 1,
+      resolveFrom: import.meta.url,
+    });
+    expect(await pool.run(echo, 1, { timeoutMs: 2 ** 31 - 1 })).toBe(1);
+  });
+
+  test("a task's own timeoutMs is checked the same way, and rejects only that task", async () => {
+    await using pool = new WorkerPool({ size: 1 });
+    for (const timeoutMs of badDurations) {
+      await expect(pool.run(echo, 1, { timeoutMs })).rejects.toBeInstanceOf(InvalidArgumentError);
+    }
+    expect(await pool.run(echo, 2)).toBe(2);
+    expect(pool.stats()).toMatchObject({ completed: 1, failed: 0, pending: 0, inFlight: 0 });
   });
 });

@@ -1,28 +1,33 @@
-/** @poolstream/priority: CRITICAL records computed before NORMAL ones, with latency tracked per lane. */
-export { classify, FAILURE_THRESHOLD, isSafeValue, OVERHEAT_THRESHOLD, Priority } from "./classify.ts";
+/** @poolstream/priority: CRITICAL and NORMAL lanes for a pipeline, the rule that sorts records into them, and the priority kernels. */
+export {
+  checkThresholds,
+  classifierFor,
+  classify,
+  DEFAULT_THRESHOLDS,
+  FAILURE_THRESHOLD,
+  isSafeValue,
+  OVERHEAT_THRESHOLD,
+  Priority,
+  type Thresholds,
+} from "./classify.ts";
 export {
   computePriorityBatch,
   computePriorityColumnar,
+  computePriorityRecords,
+  computePriorityWork,
+  declaredPriority,
   FAILED_SENSOR_URGENCY,
   nominalNormalized,
+  type PrioritizedRecord,
   type PriorityBatchInput,
   type PriorityColumns,
+  type PriorityInput,
   type PriorityResult,
   urgencyScore,
-} from "./kernels/compute-priority-batch.ts";
+} from "./kernels/index.ts";
+export { PRIORITY_LANES, type PriorityLanesOptions, priorityLanes } from "./priority-lanes.ts";
 export {
-  type GetBatchOptions,
-  type PrioritizedRecord,
-  PriorityBatchQueue,
-  type PriorityBatchQueueOptions,
-  type PriorityQueueStats,
-} from "./priority-batch-queue.ts";
-export {
-  PriorityPoolProcessor,
-  type PriorityPoolProcessorOptions,
-  type PriorityProcessorStats,
-} from "./priority-pool-processor.ts";
-export {
+  type PriorityColumnarTransportOptions,
   type PriorityTransport,
   priorityColumnarTransport,
   priorityObjectTransport,

@@ -3,7 +3,7 @@
  * record objects, chosen by name. Piscina and Tinypool call the default
  * export; Poolifier's worker wraps the same function.
  */
-import { computeBatch, computeHeavyBatch, computeLightBatch } from "@poolstream/pool";
+import { computeBatch, computeHeavyBatch, computeLightBatch } from "@poolstream/kernels";
 
 export interface PeerTask {
   readonly kernel: "light" | "heavy" | "standard";

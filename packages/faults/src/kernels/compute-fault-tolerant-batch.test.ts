@@ -1,6 +1,11 @@
 import { describe, expect, test } from "bun:test";
+import { errorRecordOf, isRecordFailure, RecordStatus, schemaOf } from "@poolstream/core";
 import fc from "fast-check";
-import { computeFaultTolerantBatch, computeFaultTolerantRecords } from "./compute-fault-tolerant-batch.ts";
+import {
+  computeFaultTolerantBatch,
+  computeFaultTolerantRecords,
+  failureEntryFor,
+} from "./compute-fault-tolerant-batch.ts";
 
 const withValue = (value: unknown, seq = 0) => ({ sensorId: "s", seq, value, timestamp: 0, createdAt: 0 });
 
@@ -78,8 +83,36 @@ describe("computeFaultTolerantBatch", () => {
     );
   });
 
-  test("the crash simulator makes the call itself throw", () => {
-    expect(() => computeFaultTolerantBatch({ records: [withValue(1)], simulateCrash: true })).toThrow("worker crash");
-    expect(computeFaultTolerantBatch({ records: [withValue(1)] })).toHaveLength(1);
+  test("the kernel takes the records themselves and is found in @poolstream/faults/kernels", () => {
+    expect(computeFaultTolerantBatch.kernel).toMatchObject({
+      module: "@poolstream/faults/kernels",
+      exportName: "computeFaultTolerantBatch",
+    });
+    const records = [withValue(1), withValue(Number.NaN), withValue("x")];
+    expect(computeFaultTolerantBatch(records)).toEqual(computeFaultTolerantRecords(records));
+  });
+
+  test("failures are core's error records and poison pills", () => {
+    const [failed, pill] = computeFaultTolerantRecords([withValue("x"), withValue(Number.NaN)]);
+    expect(isRecordFailure(failed)).toBe(true);
+    expect(failed).toEqual(errorRecordOf(withValue("x"), new TypeError('value is not a number (a string: "x")')));
+    expect(pill).toEqual({
+      status: RecordStatus.poisonPill,
+      error: "value is NaN",
+      originalRecord: withValue(Number.NaN),
+    });
+  });
+
+  test("with a schema, the value is read from the field it names", () => {
+    const schema = schemaOf<{ id: string; n: number; reading: unknown; at: number }>({
+      sensorId: "id",
+      seq: "n",
+      value: "reading",
+      createdAt: "at",
+    });
+    expect(failureEntryFor({ id: "d", n: 0, reading: 5, at: 0 }, schema)).toBeUndefined();
+    expect(failureEntryFor({ id: "d", n: 0, reading: Infinity, at: 0 }, schema)?.status).toBe("POISON_PILL");
+    // Read as a sensor record, the same record has no `value` at all.
+    expect(failureEntryFor({ id: "d", n: 0, reading: 5, at: 0 })?.error).toMatch(/missing/);
   });
 });

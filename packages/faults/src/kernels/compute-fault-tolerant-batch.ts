@@ -2,12 +2,22 @@
  * The fault-tolerant kernel: `computeBatch`'s statistics, with each record
  * validated on its own, so one bad reading becomes an error record instead
  * of failing its batch. It never throws for bad data and always returns one
- * entry per input record, in order. It throws only when told to simulate a
- * crash, which is how the recovery path is exercised.
+ * entry per input record, in order. (Simulated crashes are not its business:
+ * they belong to the executor that runs it.)
  */
-import { defineKernel, type SensorRecord } from "@poolstream/core";
-import { type BatchStatsColumns, computeBatchStats, StatFlag } from "@poolstream/pool";
-import type { FailedEntry, FaultTolerantEntry, PoisonPillEntry, SuccessEntry } from "../fault-entries.ts";
+import {
+  defineKernel,
+  errorRecordOf,
+  type PoisonPill,
+  type RecordFailure,
+  type RecordSchema,
+  RecordStatus,
+  type SensorRecord,
+  sensorSchema,
+  toError,
+} from "@poolstream/core";
+import { type BatchStatsColumns, computeBatchStats, StatFlag } from "@poolstream/kernels";
+import type { FaultTolerantEntry, SuccessEntry } from "../fault-entries.ts";
 
 /**
  * Largest magnitude a reading may have. Beyond it, `max − min` over a batch
@@ -16,20 +26,19 @@ import type { FailedEntry, FaultTolerantEntry, PoisonPillEntry, SuccessEntry } f
  */
 export const MAX_SAFE_READING = Number.MAX_VALUE / 2;
 
-export interface FaultTolerantBatchInput {
-  readonly records: readonly unknown[];
-  /** Throw `Error("worker crash")` instead of computing: the crash simulator's decision for this call. */
-  readonly simulateCrash?: boolean;
-}
-
-/** Why a record cannot be computed, or `undefined` when it can. May throw for a hostile record (a getter). */
-export function problemWith(
-  record: unknown,
+/**
+ * Why a record cannot be computed, or `undefined` when it can. Reads the value
+ * through `schema` (the sensor record's `value` by default). May throw for a
+ * hostile record (a getter, a Proxy).
+ */
+export function problemWith<R = unknown>(
+  record: R,
+  schema: RecordSchema<R> = sensorSchema as unknown as RecordSchema<R>,
 ): { readonly kind: "failed" | "poison"; readonly error: Error } | undefined {
   if (typeof record !== "object" || record === null || Array.isArray(record)) {
     return { kind: "failed", error: new TypeError(`record is not an object (${describe(record)})`) };
   }
-  const value = (record as { value?: unknown }).value;
+  const value = schema.value(record);
   if (typeof value !== "number") {
     return { kind: "failed", error: new TypeError(`value is not a number (${describe(value)})`) };
   }
@@ -50,26 +59,25 @@ function describe(value: unknown): string {
 }
 
 /**
- * The error record or poison pill for `record`, or `undefined` when it can be
- * computed. Whatever goes wrong while reading it (a getter that throws, a
- * Proxy) fails this record alone.
+ * The error record or poison pill for `record` (core's `RecordFailure`), or
+ * `undefined` when it can be computed. Whatever goes wrong while reading it
+ * (a getter that throws, a Proxy) fails this record alone.
  */
-export function failureEntryFor(record: unknown): FailedEntry | PoisonPillEntry | undefined {
+export function failureEntryFor<R = unknown>(record: R, schema?: RecordSchema<R>): RecordFailure | undefined {
   let problem: ReturnType<typeof problemWith>;
   try {
-    problem = problemWith(record);
+    problem = problemWith(record, schema);
   } catch (error) {
-    const failure = error instanceof Error ? error : new Error(String(error));
-    return { status: "FAILED", error: failure.message, errorType: failure.name, originalRecord: record };
+    return errorRecordOf(record, toError(error));
   }
   if (problem === undefined) return undefined;
-  return problem.kind === "poison"
-    ? { status: "POISON_PILL", error: problem.error.message, originalRecord: record }
-    : { status: "FAILED", error: problem.error.message, errorType: problem.error.name, originalRecord: record };
+  if (problem.kind === "failed") return errorRecordOf(record, problem.error);
+  const pill: PoisonPill = { status: RecordStatus.poisonPill, error: problem.error.message, originalRecord: record };
+  return pill;
 }
 
-/** The result of a valid record, from the batch statistics at its index. */
-export function successEntry(record: SensorRecord, stats: BatchStatsColumns, index: number): SuccessEntry {
+/** The result of a valid record, from the batch statistics at its index: the record's own fields plus them. */
+export function successEntry<R = SensorRecord>(record: R, stats: BatchStatsColumns, index: number): SuccessEntry<R> {
   const flags = stats.flags[index] as number;
   return {
     ...record,
@@ -77,13 +85,13 @@ export function successEntry(record: SensorRecord, stats: BatchStatsColumns, ind
     rollingMean: stats.rollingMean[index] as number,
     anomaly: (flags & StatFlag.anomaly) !== 0,
     valid: true,
-    status: "OK",
+    status: RecordStatus.ok,
   };
 }
 
-/** The per-record path, callable in-process. */
+/** The per-record path on sensor records (or anything claiming to be one), callable in-process. */
 export function computeFaultTolerantRecords(records: readonly unknown[]): FaultTolerantEntry[] {
-  const failures = records.map(failureEntryFor);
+  const failures = records.map((record) => failureEntryFor(record));
   // Only valid readings enter the statistics: the others are NaN, which computeBatchStats leaves out.
   const values = new Float64Array(records.length);
   failures.forEach((failure, i) => {
@@ -93,11 +101,13 @@ export function computeFaultTolerantRecords(records: readonly unknown[]): FaultT
   return failures.map((failure, i) => failure ?? successEntry(records[i] as SensorRecord, stats, i));
 }
 
+/**
+ * The kernel on record objects: one entry per record, in order. It reads
+ * `value` directly (a schema cannot cross to a worker), so records of another
+ * shape go by the columnar kernel instead.
+ */
 export const computeFaultTolerantBatch = defineKernel(
-  import.meta.url,
+  "@poolstream/faults/kernels",
   "computeFaultTolerantBatch",
-  (input: FaultTolerantBatchInput): FaultTolerantEntry[] => {
-    if (input.simulateCrash === true) throw new Error("worker crash");
-    return computeFaultTolerantRecords(input.records);
-  },
+  (records: readonly unknown[]): FaultTolerantEntry[] => computeFaultTolerantRecords(records),
 );

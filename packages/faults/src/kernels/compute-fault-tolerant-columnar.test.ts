@@ -5,12 +5,17 @@ import { computeFaultTolerantRecords } from "./compute-fault-tolerant-batch.ts";
 import { computeFaultTolerantColumnar, materializeFaultTolerant } from "./compute-fault-tolerant-columnar.ts";
 
 const viaColumns = (records: readonly unknown[]) =>
-  materializeFaultTolerant(
-    records,
-    computeFaultTolerantColumnar({ columns: encodeColumnar(records, new SensorInterner()) }),
-  );
+  materializeFaultTolerant(records, computeFaultTolerantColumnar(encodeColumnar(records, new SensorInterner())));
 
 describe("computeFaultTolerantColumnar", () => {
+  test("the kernel takes the columns themselves and is found in @poolstream/faults/kernels", () => {
+    expect(computeFaultTolerantColumnar.kernel).toEqual({
+      module: "@poolstream/faults/kernels",
+      exportName: "computeFaultTolerantColumnar",
+      transferOutput: true,
+    });
+  });
+
   test("the fault path still sees NaN, ±Infinity, -0, subnormals and values of the wrong type through columns", () => {
     const record = (value: unknown) => ({ sensorId: "s", seq: 1, value, timestamp: 2, createdAt: 3 });
     const records = [

@@ -5,20 +5,22 @@
  * back, and the main thread turns them into entries with the original
  * records (and the same error messages as the object kernel).
  */
-import { type ColumnarBatch, defineKernel, type SensorRecord, ValueKind } from "@poolstream/core";
-import { type BatchStatsColumns, computeBatchStats } from "@poolstream/pool";
+import {
+  type ColumnarBatch,
+  defineKernel,
+  errorRecordOf,
+  type RecordSchema,
+  type SensorRecord,
+  ValueKind,
+} from "@poolstream/core";
+import { type BatchStatsColumns, computeBatchStats } from "@poolstream/kernels";
 import type { FaultTolerantEntry } from "../fault-entries.ts";
 import { failureEntryFor, MAX_SAFE_READING, successEntry } from "./compute-fault-tolerant-batch.ts";
 
 /** Status of each record in `FaultTolerantColumns.status`. */
 export const StatusCode = { ok: 0, failed: 1, poisonPill: 2 } as const;
 
-export interface FaultTolerantColumnarInput {
-  readonly columns: ColumnarBatch;
-  /** The crash simulator's decision for this call. */
-  readonly simulateCrash?: boolean;
-}
-
+/** What the columnar kernel returns: a `StatusCode` per record and the batch statistics of the valid ones. */
 export interface FaultTolerantColumns {
   readonly status: Uint8Array;
   readonly stats: BatchStatsColumns;
@@ -31,6 +33,7 @@ export function statusOf(kind: number, value: number): number {
   return Math.abs(value) > MAX_SAFE_READING ? StatusCode.failed : StatusCode.ok;
 }
 
+/** The computation on columns, callable in-process: statuses, and statistics over the `ok` values only. */
 export function computeFaultTolerantColumns(columns: ColumnarBatch): FaultTolerantColumns {
   const status = new Uint8Array(columns.length);
   // Only valid readings enter the statistics: the others become NaN, which computeBatchStats leaves out.
@@ -43,31 +46,27 @@ export function computeFaultTolerantColumns(columns: ColumnarBatch): FaultTolera
   return { status, stats: computeBatchStats(values) };
 }
 
+/** The kernel on a columnar batch; its statuses and statistics are transferred back. */
 export const computeFaultTolerantColumnar = defineKernel(
-  import.meta.url,
+  "@poolstream/faults/kernels",
   "computeFaultTolerantColumnar",
-  (input: FaultTolerantColumnarInput): FaultTolerantColumns => {
-    if (input.simulateCrash === true) throw new Error("worker crash");
-    return computeFaultTolerantColumns(input.columns);
-  },
+  (columns: ColumnarBatch): FaultTolerantColumns => computeFaultTolerantColumns(columns),
   { transferOutput: true },
 );
 
-/** Entries from the kernel's columns and the records they were encoded from. */
-export function materializeFaultTolerant(
-  records: readonly unknown[],
+/**
+ * Entries from the kernel's columns and the records they were encoded from,
+ * in order. Pass the schema the records were encoded with (the sensor
+ * record's by default): failure messages are made here, from each record's
+ * value read through it, exactly as the object kernel makes them.
+ */
+export function materializeFaultTolerant<R = unknown>(
+  records: readonly R[],
   output: FaultTolerantColumns,
+  schema?: RecordSchema<R>,
 ): FaultTolerantEntry[] {
   return records.map((record, i): FaultTolerantEntry => {
-    if (output.status[i] === StatusCode.ok) return successEntry(record as SensorRecord, output.stats, i);
-    // The message is made here, from the record itself, exactly as the object kernel makes it.
-    return (
-      failureEntryFor(record) ?? {
-        status: "FAILED",
-        error: "record could not be read",
-        errorType: "TypeError",
-        originalRecord: record,
-      }
-    );
+    if (output.status[i] === StatusCode.ok) return successEntry(record as unknown as SensorRecord, output.stats, i);
+    return failureEntryFor(record, schema) ?? errorRecordOf(record, new TypeError("record could not be read"));
   });
 }

@@ -8,14 +8,22 @@
  * A synchronous kernel runs straight from the message handler; only a task
  * that has to wait (an async kernel, a module still loading) makes the
  * following ones queue behind it.
+ *
+ * While a kernel's module is being imported the thread is marked, so a module
+ * that also starts the program (and creates a pool) fails to load with
+ * `NestedPoolError` instead of spawning Workers without end. A module that
+ * fails to load fails the task with its own error's name and code and a
+ * message that says which kernel and module it was.
  */
 import {
   collectTransferables,
   type KernelRef,
+  type SerializedError,
   serializeError,
   type TaskRequest,
   type TaskResponse,
 } from "@poolstream/core";
+import { importKernelModule } from "./loading-mark.ts";
 
 declare const self: Worker;
 
@@ -34,19 +42,57 @@ function load(kernelId: number): Promise<KernelFn> {
     pending =
       ref === undefined
         ? Promise.reject(new Error(`unknown kernel ${kernelId}`))
-        : import(ref.moduleUrl).then((module: Record<string, unknown>) => {
-            const fn = module[ref.exportName];
-            if (typeof fn !== "function") {
-              throw new TypeError(`${ref.moduleUrl} has no function export named "${ref.exportName}"`);
-            }
-            loaded.set(kernelId, fn as KernelFn);
-            return fn as KernelFn;
-          });
+        : importKernelModule(ref.module).then(
+            (module) => {
+              const fn = module[ref.exportName];
+              if (typeof fn !== "function") {
+                throw new TypeError(`${ref.module} has no function export named "${ref.exportName}"`);
+              }
+              loaded.set(kernelId, fn as KernelFn);
+              return fn as KernelFn;
+            },
+            (error: unknown) => {
+              throw loadError(ref, error);
+            },
+          );
     loading.set(kernelId, pending);
     // A module that fails to load is tried again by the next task, not remembered as a failure.
     pending.catch(() => loading.delete(kernelId));
   }
   return pending;
+}
+
+/**
+ * The error of a kernel's module that could not be imported, with the
+ * original's name, code and stack (so the pool's `TaskFailedError` shows
+ * them) and a message that says which kernel and module it was.
+ */
+function loadError(ref: KernelRef, cause: unknown): Error {
+  const original = serializeError(cause);
+  const error = new Error(
+    `could not load the module of kernel "${ref.exportName}" (${ref.module}): ${original.message}${whereIn(cause)}${hintFor(ref, original)}`,
+  );
+  error.name = original.name;
+  if (original.stack !== undefined) error.stack = original.stack;
+  if (original.code !== undefined) Object.assign(error, { code: original.code });
+  return error;
+}
+
+/** A bare specifier reaches a Worker only when the pool could not resolve it: say where it looked. */
+function hintFor(ref: KernelRef, error: SerializedError): string {
+  if (ref.module.startsWith("file:") || error.code !== "ERR_MODULE_NOT_FOUND") return "";
+  return (
+    ". The pool resolves a package from its resolveFrom option, the program's entry module and the working " +
+    "directory: install it where one of those can find it"
+  );
+}
+
+/** `at file:line:column` for Bun's build errors (a syntax error), whose message alone does not say where. */
+function whereIn(error: unknown): string {
+  if (typeof error !== "object" || error === null) return "";
+  const position = (error as { position?: { file?: unknown; line?: unknown; column?: unknown } | null }).position;
+  if (typeof position !== "object" || position === null || typeof position.file !== "string") return "";
+  return ` (at ${position.file}:${String(position.line)}:${String(position.column)})`;
 }
 
 function reply(response: TaskResponse, transfer?: readonly Transferable[]): void {

@@ -1,0 +1,81 @@
+/**
+ * How a batch travels to a kernel and back. The object transport sends the
+ * records as they are; the columnar transport encodes them into one buffer
+ * (transferred where the executor can, copied once where it cannot) and turns
+ * the kernel's output back into whatever the caller wants. A pipeline takes a
+ * transport, so the choice is one argument, not a second code path.
+ */
+import { type ColumnarBatch, encodeColumnar } from "./columnar-batch.ts";
+import type { Executor, RunOptions } from "./executor.ts";
+import type { Kernel } from "./kernel.ts";
+import type { RecordSchema } from "./record-schema.ts";
+import { SensorInterner } from "./sensor-interner.ts";
+
+export interface EncodedBatch<W> {
+  readonly input: W;
+  /** Buffers of `input` the executor may move instead of copying. */
+  readonly transfer?: readonly Transferable[];
+}
+
+/** Runs batches of `R` through `kernel` (which sees `W` and returns `Out`), giving `Result`. */
+export interface BatchTransport<R, W, Out, Result> {
+  readonly name: "objects" | "columnar" | (string & {});
+  readonly kernel: Kernel<W, Out>;
+  encode(batch: readonly R[]): EncodedBatch<W>;
+  /** Called on the thread that encoded, with the batch it encoded. */
+  decode(output: Out, batch: readonly R[]): Result;
+}
+
+/** Records travel as they are (cloned by a thread backend); the kernel's output comes back as it is. */
+export function objectTransport<R, Out>(kernel: Kernel<readonly R[], Out>): BatchTransport<R, readonly R[], Out, Out> {
+  return {
+    name: "objects",
+    kernel,
+    encode: (batch) => ({ input: batch }),
+    decode: (output) => output,
+  };
+}
+
+export interface ColumnarTransportOptions<R> {
+  /** Which fields become columns; the sensor record's own by default. */
+  readonly schema?: RecordSchema<R>;
+  /** The sensor-id table; it stays on this thread. Default: a fresh one. */
+  readonly interner?: SensorInterner;
+}
+
+/**
+ * Records are encoded into a columnar batch whose buffer is handed over for
+ * transfer; the sensor-id table stays here. `decode` joins the kernel's
+ * output with the original records (default: the output as it is).
+ */
+export function columnarTransport<R, Out, Result = Out>(
+  kernel: Kernel<ColumnarBatch, Out>,
+  decode: (output: Out, batch: readonly R[]) => Result = (output) => output as unknown as Result,
+  options: ColumnarTransportOptions<R> = {},
+): BatchTransport<R, ColumnarBatch, Out, Result> {
+  const interner = options.interner ?? new SensorInterner();
+  const { schema } = options;
+  return {
+    name: "columnar",
+    kernel,
+    encode(batch) {
+      const input = encodeColumnar(batch, interner, schema);
+      return { input, transfer: [input.buffer] };
+    },
+    decode,
+  };
+}
+
+/** Encodes `batch`, runs it on `executor`, decodes the output. */
+export async function runBatch<R, W, Out, Result>(
+  executor: Executor,
+  transport: BatchTransport<R, W, Out, Result>,
+  batch: readonly R[],
+  options: RunOptions = {},
+): Promise<Result> {
+  const { input, transfer } = transport.encode(batch);
+  const runOptions =
+    transfer === undefined ? options : { ...options, transfer: [...(options.transfer ?? []), ...transfer] };
+  const output = await executor.run(transport.kernel, input, runOptions);
+  return transport.decode(output, batch);
+}

@@ -1,0 +1,117 @@
+/**
+ * The three answers to a batch whose call failed as a whole:
+ * - `failFast`: its records become error records and the pipeline stops;
+ * - `collectFailures`: its records become error records (data) and the run goes on;
+ * - `recoverThenDeadLetter`: it is retried on a separate recovery executor (so
+ *   recovery never queues behind the failing work); optionally a batch that
+ *   fails again is halved and the halves retried, so one bad record does not
+ *   take its neighbours down; what still fails goes to the dead-letter log,
+ *   committed before the pipeline counts it. The attempts a record may take
+ *   are bounded (`maxAttempts`) and recorded with each dead letter.
+ */
+import {
+  type BatchFailure,
+  type Executor,
+  type FailurePolicy,
+  type FailureResolution,
+  InvalidArgumentError,
+  type RecoveryTools,
+  type ResolvedPart,
+  toError,
+} from "@poolstream/core";
+import type { DeadLetterLog } from "./dead-letter-log.ts";
+
+/** Stop at the first failed batch; its records are reported as error records. The default of a pipeline. */
+export function failFast(): FailurePolicy {
+  return Object.freeze({
+    name: "fail",
+    async resolve<R>(failure: BatchFailure<R>, tools: RecoveryTools<R>): Promise<FailureResolution<R>> {
+      tools.notify(failure, "stop");
+      const { records, error, attempts } = failure;
+      return { parts: [{ kind: "failed", records, error, attempts }], stop: error };
+    },
+  });
+}
+
+/** A failed batch's records come back as error records carrying the batch's error; the run goes on. */
+export function collectFailures(): FailurePolicy {
+  return Object.freeze({
+    name: "collect",
+    async resolve<R>(failure: BatchFailure<R>, tools: RecoveryTools<R>): Promise<FailureResolution<R>> {
+      tools.notify(failure, "collect");
+      const { records, error, attempts } = failure;
+      return { parts: [{ kind: "failed", records, error, attempts }] };
+    },
+  });
+}
+
+export interface RecoverThenDeadLetterOptions {
+  /** Where failed batches are retried: a separate executor, e.g. a `WorkerPool` of one worker. */
+  readonly recoveryExecutor: Executor;
+  /** Where records go that still fail. */
+  readonly deadLetterLog: DeadLetterLog;
+  /** Halve a batch whose retry failed and retry the halves, down to single records. Default false. */
+  readonly bisect?: boolean;
+  /**
+   * Calls a record may go through, the first one included, before it is
+   * dead-lettered. Default 2 (the first call and one retry); with `bisect`,
+   * 10 (enough to reach single records from batches of 256).
+   */
+  readonly maxAttempts?: number;
+}
+
+/** Retry on the recovery executor, optionally bisect, then dead-letter. */
+export function recoverThenDeadLetter(options: RecoverThenDeadLetterOptions): FailurePolicy {
+  const bisect = options.bisect ?? false;
+  const maxAttempts = options.maxAttempts ?? (bisect ? 10 : 2);
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 1000) {
+    throw new InvalidArgumentError(`maxAttempts must be an integer from 1 to 1000, got ${maxAttempts}`);
+  }
+  if (typeof options.recoveryExecutor?.run !== "function") {
+    throw new InvalidArgumentError("recoveryExecutor must be an Executor");
+  }
+  if (typeof options.deadLetterLog?.addMany !== "function") {
+    throw new InvalidArgumentError("deadLetterLog must be a DeadLetterLog");
+  }
+  const { recoveryExecutor, deadLetterLog } = options;
+
+  /** The call numbered `failure.attempts` failed: retry once, then halve (with `bisect`), then dead-letter. */
+  async function recover<R>(failure: BatchFailure<R>, tools: RecoveryTools<R>, parts: ResolvedPart<R>[]) {
+    const { records, error, attempts } = failure;
+    if (attempts < maxAttempts && attempts === 1) {
+      await retry(failure, tools, parts);
+      return;
+    }
+    if (attempts < maxAttempts && bisect && records.length > 1) {
+      tools.notify(failure, "bisect");
+      const middle = Math.ceil(records.length / 2);
+      await retry({ ...failure, records: records.slice(0, middle) }, tools, parts);
+      await retry({ ...failure, records: records.slice(middle) }, tools, parts);
+      return;
+    }
+    tools.notify(failure, "dead-letter");
+    // Committed before the part is returned, so a dead letter is never counted without being durable.
+    deadLetterLog.addMany(records, error, attempts);
+    parts.push({ kind: "dead-lettered", records, error, attempts });
+  }
+
+  async function retry<R>(failure: BatchFailure<R>, tools: RecoveryTools<R>, parts: ResolvedPart<R>[]) {
+    const { records, attempts } = failure;
+    tools.notify(failure, "retry");
+    try {
+      const outputs = await tools.retry(records, recoveryExecutor);
+      parts.push({ kind: "computed", records, outputs, attempts: attempts + 1 });
+    } catch (retryError) {
+      await recover({ ...failure, error: toError(retryError), attempts: attempts + 1 }, tools, parts);
+    }
+  }
+
+  return Object.freeze({
+    name: "dead-letter",
+    async resolve<R>(failure: BatchFailure<R>, tools: RecoveryTools<R>): Promise<FailureResolution<R>> {
+      const parts: ResolvedPart<R>[] = [];
+      await recover(failure, tools, parts);
+      return { parts };
+    },
+  });
+}

@@ -1,0 +1,22 @@
+import { describe, expect, test } from "bun:test";
+import * as kernels from "./index.ts";
+
+describe("@poolstream/kernels", () => {
+  test("exports every kernel under its export name, addressed by the package name", () => {
+    const found = Object.entries(kernels).filter(([, value]) => typeof value === "function" && "kernel" in value) as [
+      string,
+      { kernel: { module: string; exportName: string } },
+    ][];
+    expect(found.map(([name]) => name).sort()).toEqual([
+      "computeBatch",
+      "computeBatchColumnar",
+      "computeHeavyBatch",
+      "computeHeavyColumnar",
+      "computeLightBatch",
+      "computeLightColumnar",
+    ]);
+    for (const [name, kernel] of found) {
+      expect(kernel.kernel).toMatchObject({ module: "@poolstream/kernels", exportName: name });
+    }
+  });
+});

@@ -1,0 +1,333 @@
+import { describe, expect, test } from "bun:test";
+import {
+  BoundedQueue,
+  columnarTransport,
+  fifoLane,
+  fixedSize,
+  InProcessExecutor,
+  InvalidArgumentError,
+  ManualClock,
+  objectTransport,
+  PipelineFailedError,
+  type RecordFailure,
+  type Sink,
+  type SinkBatch,
+  SinkError,
+  SourceFailedError,
+} from "@poolstream/core";
+import {
+  type Doubled,
+  doubleColumns,
+  doubleReadings,
+  dropsOne,
+  type Reading,
+  readingSchema,
+  slowEcho,
+} from "../test/fixtures/kernels.ts";
+import { pipeline } from "./pipeline.ts";
+import type { PipelineReport } from "./pipeline-report.ts";
+
+const readings = (count: number, reading: (i: number) => unknown = (i) => i): Reading[] =>
+  Array.from({ length: count }, (_, i) => ({ deviceId: `d${i % 3}`, n: i, reading: reading(i), ts: 0 }));
+
+/** A sink that keeps what it was given, in order. */
+class MemorySink<Out> implements Sink<Reading, Out> {
+  readonly batches: SinkBatch<Reading, Out>[] = [];
+  closed = 0;
+  write(batch: SinkBatch<Reading, Out>): void {
+    this.batches.push(batch);
+  }
+  close(): void {
+    this.closed++;
+  }
+  get results(): Out[] {
+    return this.batches.flatMap((b) => Array.from(b.results));
+  }
+  get failures(): RecordFailure[] {
+    return this.batches.flatMap((b) => b.failures);
+  }
+}
+
+const identity = (report: PipelineReport) => report.accounting;
+
+describe("pipeline: the one loop (in-process executor)", () => {
+  test("every record of an array comes out once, in order, in batches of the sizer's size", async () => {
+    await using executor = new InProcessExecutor();
+    const sink = new MemorySink<Doubled | RecordFailure>();
+    const sizes: number[] = [];
+    const run = pipeline({
+      source: readings(37),
+      executor,
+      transport: objectTransport(doubleReadings),
+      sizer: fixedSize(15),
+      sinks: [sink],
+      schema: readingSchema,
+    });
+    run.on("batch-cut", (event) => sizes.push(event.size));
+    const report = await run.run();
+    expect(sizes).toEqual([15, 15, 7]);
+    expect(sink.results.map((r) => (r as Doubled).n)).toEqual(readings(37).map((r) => r.n));
+    expect(identity(report)).toMatchObject({ entered: 37, results: 37, errorRecords: 0, holds: true });
+    expect(report.stopReason).toBe("input ended");
+    expect(report.state).toBe("stopped");
+    expect(sink.closed).toBe(1);
+    expect(Object.isFrozen(report)).toBe(true);
+  });
+
+  test("error records and poison pills from the kernel are data: delivered as failures and counted", async () => {
+    await using executor = new InProcessExecutor();
+    const sink = new MemorySink<Doubled>();
+    const values: unknown[] = [1, "x", Number.NaN, 4, null, Number.POSITIVE_INFINITY, 7];
+    const report = await pipeline({
+      source: readings(values.length, (i) => values[i]),
+      executor,
+      transport: objectTransport(doubleReadings),
+      sizer: fixedSize(4),
+      sinks: [sink],
+      schema: readingSchema,
+    }).run();
+    expect(sink.results.map((r) => r.doubled)).toEqual([2, 8, 14]);
+    expect(sink.failures.map((f) => f.status)).toEqual(["FAILED", "POISON_PILL", "FAILED", "POISON_PILL"]);
+    expect(identity(report)).toMatchObject({ entered: 7, results: 3, errorRecords: 2, poisonPills: 2, holds: true });
+  });
+
+  test("a record type of its own through the columnar transport, read through its schema", async () => {
+    await using executor = new InProcessExecutor();
+    const sink = new MemorySink<number>();
+    const report = await pipeline({
+      source: readings(25, (i) => i * 0.5),
+      executor,
+      transport: columnarTransport<Reading, Float64Array>(doubleColumns, undefined, { schema: readingSchema }),
+      sizer: fixedSize(10),
+      sinks: [sink],
+      schema: readingSchema,
+    }).run();
+    expect(sink.results).toEqual(readings(25).map((r) => r.n));
+    expect(sink.batches[0]?.records[3]).toEqual({ deviceId: "d0", n: 3, reading: 1.5, ts: 0 });
+    expect(identity(report).holds).toBe(true);
+  });
+
+  test("batches that finish out of order still reach the sinks in order", async () => {
+    await using executor = new InProcessExecutor({ capacity: 4 });
+    const sink = new MemorySink<Reading>();
+    // The first record of each batch says how long the batch takes: the earlier batches are the slower ones.
+    const source = readings(40, (i) => (i % 5 === 0 ? 40 - i : 0));
+    await pipeline({
+      source,
+      executor,
+      transport: objectTransport(slowEcho),
+      sizer: fixedSize(5),
+      sinks: [sink],
+    }).run();
+    expect(sink.results.map((r) => r.n)).toEqual(source.map((r) => r.n));
+  });
+
+  test("a partial batch is cut after maxWaitMs without a new record; the rest at the end of the input", async () => {
+    const clock = new ManualClock();
+    await using executor = new InProcessExecutor();
+    const queue = new BoundedQueue<Reading>({ capacity: 100, clock });
+    const sizes: number[] = [];
+    const run = pipeline({
+      source: queue,
+      executor,
+      transport: objectTransport(slowEcho),
+      sizer: fixedSize(10),
+      maxWaitMs: 100,
+      clock,
+    });
+    run.on("batch-cut", (event) => sizes.push(event.size));
+    const done = run.run();
+    for (const record of readings(3, () => 0)) await queue.put(record);
+    await clock.advance(50);
+    expect(sizes).toEqual([]); // still quiet for less than 100 ms
+    await clock.advance(60);
+    expect(sizes).toEqual([3]);
+    for (const record of readings(14, () => 0)) await queue.put(record);
+    queue.close();
+    await clock.advance(1);
+    const report = await done;
+    expect(sizes).toEqual([3, 10, 4]);
+    expect(identity(report)).toMatchObject({ entered: 17, results: 17, holds: true });
+  });
+
+  test("fail fast (no policy): run() rejects with the report; the failed batch's records are error records", async () => {
+    await using executor = new InProcessExecutor({ capacity: 1 });
+    const sink = new MemorySink<Doubled>();
+    const error = await pipeline({
+      source: readings(100, (i) => (i === 23 ? 666 : i)),
+      executor,
+      transport: objectTransport(doubleReadings),
+      sizer: fixedSize(10),
+      sinks: [sink],
+      schema: readingSchema,
+    })
+      .run()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PipelineFailedError);
+    const failed = error as PipelineFailedError<PipelineReport>;
+    expect(failed.cause).toBeInstanceOf(Error);
+    expect(String((failed.cause as Error).message)).toContain("666");
+    const accounting = failed.report.accounting;
+    expect(accounting.results).toBe(20);
+    expect(accounting.errorRecords).toBe(10);
+    expect(accounting.holds).toBe(true);
+    expect(accounting.entered).toBe(accounting.results + accounting.errorRecords + accounting.leftInLanes);
+    expect(failed.report.stopReason).toBe("failed");
+    expect(sink.failures).toHaveLength(10);
+    expect(sink.closed).toBe(1);
+  });
+
+  test("a kernel that returns the wrong number of outputs fails its batch, it does not lose records", async () => {
+    await using executor = new InProcessExecutor();
+    const error = (await pipeline({ source: readings(5), executor, transport: objectTransport(dropsOne) })
+      .run()
+      .catch((e: unknown) => e)) as PipelineFailedError<PipelineReport>;
+    expect(error).toBeInstanceOf(PipelineFailedError);
+    expect((error.cause as Error).message).toContain("returned 4 outputs for 5 records");
+    expect(error.report.accounting).toMatchObject({ entered: 5, errorRecords: 5, holds: true });
+  });
+
+  test("a sink that throws stops the pipeline with SinkError and reports what was not written", async () => {
+    await using executor = new InProcessExecutor({ capacity: 1 });
+    let writes = 0;
+    const failing: Sink<Reading, unknown> = {
+      write: async () => {
+        if (++writes === 3) throw new Error("disk full");
+      },
+      close: () => {},
+    };
+    const error = (await pipeline({
+      source: readings(200),
+      executor,
+      transport: objectTransport(slowEcho),
+      sizer: fixedSize(10),
+      sinks: [failing],
+    })
+      .run()
+      .catch((e: unknown) => e)) as PipelineFailedError<PipelineReport>;
+    expect(error).toBeInstanceOf(PipelineFailedError);
+    expect(error.cause).toBeInstanceOf(SinkError);
+    const accounting = error.report.accounting;
+    expect(accounting.results).toBe(20);
+    expect(accounting.unwritten).toBeGreaterThanOrEqual(10);
+    expect(accounting.holds).toBe(true);
+    expect(accounting.entered).toBe(accounting.results + accounting.unwritten + accounting.leftInLanes);
+  });
+
+  test("an input that throws: what it gave is processed, then run() rejects with SourceFailedError", async () => {
+    await using executor = new InProcessExecutor();
+    async function* broken() {
+      yield* readings(12);
+      throw new Error("the file was truncated");
+    }
+    const error = (await pipeline({
+      source: broken(),
+      executor,
+      transport: objectTransport(slowEcho),
+      sizer: fixedSize(5),
+    })
+      .run()
+      .catch((e: unknown) => e)) as PipelineFailedError<PipelineReport>;
+    expect(error.cause).toBeInstanceOf(SourceFailedError);
+    expect(error.report.accounting).toMatchObject({ entered: 12, results: 12, holds: true });
+    expect(error.report.inFlight).toBe(0);
+  });
+
+  test("abort mid-run drains what was ingested, and calls return() on the input's iterator", async () => {
+    await using executor = new InProcessExecutor();
+    let returned = false;
+    let produced = 0;
+    const controller = new AbortController();
+    async function* endless() {
+      try {
+        for (let i = 0; ; i++) {
+          produced++;
+          if (i === 50) controller.abort("enough");
+          yield { deviceId: "d", n: i, reading: 0, ts: 0 } satisfies Reading;
+          await Bun.sleep(0);
+        }
+      } finally {
+        returned = true;
+      }
+    }
+    const report = await pipeline({ source: endless(), executor, transport: objectTransport(slowEcho) }).run(
+      controller.signal,
+    );
+    await Bun.sleep(5);
+    expect(report.stopReason).toBe("aborted");
+    expect(returned).toBe(true);
+    expect(report.accounting.entered).toBeGreaterThanOrEqual(50);
+    expect(report.accounting.entered).toBeLessThanOrEqual(produced);
+    expect(report.accounting).toMatchObject({ holds: true, unwritten: 0, leftInLanes: 0 });
+    expect(report.accounting.results).toBe(report.accounting.entered);
+  });
+
+  test("durationMs stops the input on the pipeline's clock", async () => {
+    const clock = new ManualClock();
+    await using executor = new InProcessExecutor();
+    const queue = new BoundedQueue<Reading>({ capacity: 10, clock });
+    const done = pipeline({
+      source: queue,
+      executor,
+      transport: objectTransport(slowEcho),
+      durationMs: 1000,
+      clock,
+    }).run();
+    await queue.put({ deviceId: "d", n: 0, reading: 0, ts: 0 });
+    await clock.advance(1000);
+    const report = await done;
+    expect(report.stopReason).toBe("duration elapsed");
+    expect(report.accounting).toMatchObject({ entered: 1, results: 1, holds: true });
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  test("stats() is a frozen snapshot at any moment; run() runs once; close() is idempotent", async () => {
+    await using executor = new InProcessExecutor();
+    const p = pipeline({ source: readings(10), executor, transport: objectTransport(slowEcho), schema: readingSchema });
+    expect(p.stats()).toMatchObject({ state: "ready", inFlight: 0, batchSize: 100 });
+    expect(Object.isFrozen(p.stats().lanes)).toBe(true);
+    const report = await p.run();
+    await expect(p.run()).rejects.toThrow(InvalidArgumentError);
+    await p.close();
+    await p.close();
+    expect(p.stats().state).toBe("stopped");
+    expect(report.lanes[0]).toMatchObject({ name: "fifo", delivered: 10, depth: 0 });
+    expect(report.lanes[0]?.latencyMs.count).toBe(10);
+  });
+
+  test("a listener that throws is removed and does not break the run", async () => {
+    await using executor = new InProcessExecutor();
+    const p = pipeline({ source: readings(30), executor, transport: objectTransport(slowEcho), sizer: fixedSize(10) });
+    let calls = 0;
+    p.on("batch-completed", () => {
+      calls++;
+      throw new Error("listener bug");
+    });
+    const original = console.error;
+    console.error = () => {};
+    try {
+      const report = await p.run();
+      expect(report.accounting.results).toBe(30);
+    } finally {
+      console.error = original;
+    }
+    expect(calls).toBe(1);
+  });
+
+  test("every option is validated, durations included", async () => {
+    await using executor = new InProcessExecutor();
+    const base = { source: readings(1), executor, transport: objectTransport(slowEcho) };
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31]) {
+      for (const name of ["maxWaitMs", "durationMs", "taskTimeoutMs", "drainTimeoutMs"]) {
+        expect(() => pipeline({ ...base, [name]: bad })).toThrow(InvalidArgumentError);
+      }
+      expect(() => pipeline({ ...base, laterSlots: bad })).toThrow(InvalidArgumentError);
+      expect(() => fixedSize(bad)).toThrow(InvalidArgumentError);
+    }
+    expect(() => pipeline({ ...base, source: 42 as never })).toThrow(InvalidArgumentError);
+    expect(() => pipeline({ ...base, executor: {} as never })).toThrow(InvalidArgumentError);
+    expect(() => pipeline({ ...base, transport: {} as never })).toThrow(InvalidArgumentError);
+    expect(() => pipeline({ ...base, sinks: [{ write: () => {} } as never] })).toThrow(InvalidArgumentError);
+    expect(() => pipeline({ ...base, lanes: fifoLane({ capacity: 0 }) })).toThrow(InvalidArgumentError);
+  });
+});

@@ -1,0 +1,19 @@
+import { describe, expect, test } from "bun:test";
+import * as kernels from "./index.ts";
+
+describe("@poolstream/priority/kernels", () => {
+  test("exports every kernel under its export name, addressed by this module", () => {
+    const found = Object.entries(kernels).filter(([, value]) => typeof value === "function" && "kernel" in value) as [
+      string,
+      { kernel: { module: string; exportName: string } },
+    ][];
+    expect(found.map(([name]) => name).sort()).toEqual([
+      "computePriorityBatch",
+      "computePriorityColumnar",
+      "computePriorityWork",
+    ]);
+    for (const [name, kernel] of found) {
+      expect(kernel.kernel).toMatchObject({ module: "@poolstream/priority/kernels", exportName: name });
+    }
+  });
+});
