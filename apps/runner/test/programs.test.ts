@@ -23,15 +23,56 @@ describe("the runner's programs, end to end", () => {
       "5",
     ]);
     expect(exitCode).toBe(0);
-    expect(stdout).toContain("= total: OK");
-    expect(stdout).toMatch(/worker crashes \.+ [1-9]/);
+    expect(stdout).toMatch(
+      /check: 300 entered = \d+ results \+ \d+ error records \+ \d+ poison pills \+ \d+ dead letters: OK/,
+    );
+    expect(stdout).toMatch(/crashed calls \(main \/ recovery\) \.+ [1-9]/);
+    expect(stdout).toMatch(/replay successes \.+ [1-9]/);
   }, 60_000);
+
+  test("start: every capability at once prints one report with per-lane latency, sizes and the accounting line", () => {
+    const { exitCode, stdout } = run("start", [
+      "--duration",
+      "1",
+      "--lanes",
+      "priority",
+      "--batch-size",
+      "auto",
+      "--on-failure",
+      "dead-letter",
+      "--dlq",
+      ":memory:",
+      "--crash-rate",
+      "0.1",
+      "--interval",
+      "0.005",
+    ]);
+    expect(exitCode).toBe(0);
+    expect(stdout).toMatch(/^CRITICAL +[\d,]+ /m);
+    expect(stdout).toMatch(/^NORMAL +[\d,]+ /m);
+    expect(stdout).toContain("batch size over time:");
+    expect(stdout).toMatch(/check: [\d,]+ entered = [\d,]+ results .*: OK/);
+    expect(stdout.match(/=== poolstream: final report ===/g)).toHaveLength(1);
+  }, 60_000);
+
+  test("start: a bad choice or batch size is a one-line usage error with exit code 2", () => {
+    for (const args of [
+      ["--lanes", "lifo"],
+      ["--batch-size", "0"],
+      ["--batch-size", "big"],
+      ["--on-failure", "x"],
+    ]) {
+      const bad = run("start", args);
+      expect(bad.exitCode).toBe(2);
+      expect(bad.stderr.trim().split("\n")).toHaveLength(1);
+    }
+  }, 30_000);
 
   test("priority: both lanes are reported and every ingested record is processed", () => {
     const { exitCode, stdout } = run("priority", ["--duration", "1", "--work", "2000"]);
     expect(exitCode).toBe(0);
     expect(stdout).toMatch(/CRITICAL processed \.+ [1-9]/);
-    expect(stdout).toContain("check ingested = processed: OK");
+    expect(stdout).toMatch(/check: [\d,]+ entered = [\d,]+ results .*: OK/);
   }, 60_000);
 
   test("adaptive: prints a chart and a final size for both kernels", () => {

@@ -25,14 +25,22 @@ export interface StringFlag extends FlagBase {
   readonly default?: string;
   readonly placeholder?: string;
 }
-export type FlagSpec = IntegerFlag | NumberFlag | StringFlag;
+/** One of a few words, e.g. `--lanes fifo|priority`. */
+export interface ChoiceFlag<C extends string = string> extends FlagBase {
+  readonly type: "choice";
+  readonly choices: readonly C[];
+  readonly default: C;
+}
+export type FlagSpec = IntegerFlag | NumberFlag | StringFlag | ChoiceFlag;
 
 export type FlagValues<S extends Record<string, FlagSpec>> = {
-  readonly [K in keyof S]: S[K] extends StringFlag
-    ? S[K]["default"] extends string
-      ? string
-      : string | undefined
-    : number;
+  readonly [K in keyof S]: S[K] extends ChoiceFlag<infer C>
+    ? C
+    : S[K] extends StringFlag
+      ? S[K]["default"] extends string
+        ? string
+        : string | undefined
+      : number;
 };
 
 export interface Program<S extends Record<string, FlagSpec>> {
@@ -48,7 +56,7 @@ export class UsageError extends Error {
 }
 
 /** Parses `argv` against `program`; throws `UsageError` on anything it cannot accept. Returns `"help"` for --help. */
-export function parseFlags<S extends Record<string, FlagSpec>>(
+export function parseFlags<const S extends Record<string, FlagSpec>>(
   program: Program<S>,
   argv: readonly string[],
 ): FlagValues<S> | "help" {
@@ -70,6 +78,11 @@ export function parseFlags<S extends Record<string, FlagSpec>>(
 }
 
 function convert(name: string, spec: FlagSpec, raw: string): number | string {
+  if (spec.type === "choice") {
+    if (!spec.choices.includes(raw))
+      throw new UsageError(`--${name} must be ${spec.choices.join(" or ")}, got "${raw}"`);
+    return raw;
+  }
   if (spec.type === "string") {
     if (raw === "") throw new UsageError(`--${name} needs a value`);
     return raw;
@@ -87,7 +100,13 @@ function convert(name: string, spec: FlagSpec, raw: string): number | string {
 export function formatHelp<S extends Record<string, FlagSpec>>(program: Program<S>): string {
   const rows: [string, string][] = Object.entries(program.flags).map(([name, spec]) => {
     const placeholder =
-      spec.type === "string" ? `<${spec.placeholder ?? "value"}>` : spec.type === "integer" ? "<n>" : "<x>";
+      spec.type === "choice"
+        ? `<${spec.choices.join("|")}>`
+        : spec.type === "string"
+          ? `<${spec.placeholder ?? "value"}>`
+          : spec.type === "integer"
+            ? "<n>"
+            : "<x>";
     const fallback = spec.default === undefined ? "" : ` (default ${spec.default})`;
     return [`  --${name} ${placeholder}`, `${spec.description}${fallback}`];
   });
@@ -103,11 +122,17 @@ export function formatHelp<S extends Record<string, FlagSpec>>(program: Program<
   ].join("\n");
 }
 
+/** Prints `message` as a program's one-line usage error and exits with code 2. */
+export function failUsage(program: Pick<Program<Record<string, FlagSpec>>, "usage">, message: string): never {
+  console.error(`${program.usage}: ${message} (see --help)`);
+  process.exit(2);
+}
+
 /**
  * The program front door: parses `process.argv`, prints help and exits 0 on
  * --help, prints one line and exits 2 on a bad flag, else returns the values.
  */
-export function readFlags<S extends Record<string, FlagSpec>>(
+export function readFlags<const S extends Record<string, FlagSpec>>(
   program: Program<S>,
   argv = process.argv.slice(2),
 ): FlagValues<S> {
@@ -120,7 +145,6 @@ export function readFlags<S extends Record<string, FlagSpec>>(
     return values;
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    console.error(`${program.usage}: ${error.message} (see --help)`);
-    process.exit(2);
+    failUsage(program, error.message);
   }
 }

@@ -1,145 +1,146 @@
 /**
- * The standard pipeline: simulated sensors → bounded queue → batch assembler
- * → Worker pool (`computeBatch`) → results sink. It owns every stage: when the
- * duration ends or the signal fires, it stops the sources, closes the queue,
- * flushes the last batch, awaits the batches in flight and closes the pool.
+ * The main pipeline as one configuration of `pipeline(...)`: simulated
+ * sensors → lanes (one FIFO lane, or CRITICAL/NORMAL) → batches (a fixed
+ * size, or adaptive) → a Bun Worker pool running the fault-tolerant standard
+ * kernel → the results sink, with a failure policy (fail fast, collect, or
+ * recover on a second pool and dead-letter to SQLite). It owns every resource
+ * it opens and closes them all, whatever happens.
  */
-import { BatchAssembler, type BatchAssemblerStats } from "@poolstream/batching";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { AdaptiveSizer, type BatchSizeSample } from "@poolstream/batching";
+import { type BatchSizer, type Clock, type Executor, type FailurePolicy, fixedSize } from "@poolstream/core";
 import {
-  type Clock,
-  type Distribution,
-  InFlightWindow,
-  type SensorRecord,
-  systemClock,
-  toError,
-} from "@poolstream/core";
-import { AsyncIngestionLayer, AsyncSensorSource, type IngestionReport } from "@poolstream/ingest";
-import { ProcessPoolComputeLayer, type TaskExecutor, WorkerPool } from "@poolstream/pool";
-import { ResultsSink } from "@poolstream/sink";
+  collectFailures,
+  DeadLetterLog,
+  failFast,
+  faultTolerantTransport,
+  recoverThenDeadLetter,
+  withSimulatedCrashes,
+} from "@poolstream/faults";
+import { simulatedSensors } from "@poolstream/ingest";
+import { type PipelineReport, type PipelineStats, pipeline } from "@poolstream/pipeline";
+import { WorkerPool } from "@poolstream/pool";
+import { priorityLanes, priorityValueGenerator } from "@poolstream/priority";
+import { ResultsSink, type SinkSummary } from "@poolstream/sink";
+
+export type LaneMode = "fifo" | "priority";
+export type FailureMode = "fail" | "collect" | "dead-letter";
 
 export interface SensorPipelineOptions {
   readonly durationSec: number;
   readonly sensors: number;
   readonly intervalMs: number;
-  readonly batchSize: number;
+  /** A fixed size, or "auto" for the adaptive sizer. */
+  readonly batchSize: number | "auto";
   readonly workers: number;
   readonly seed: number;
-  /** Flush a smaller batch after this long with no new record. Default 0.5 s. */
+  readonly lanes?: LaneMode;
+  readonly onFailure?: FailureMode;
+  /** SQLite file of the dead-letter log (with `onFailure: "dead-letter"`); ":memory:" keeps it in memory. */
+  readonly dlqPath?: string;
+  /** Chance that a batch's call crashes, to see the failure policy at work. Default 0. */
+  readonly crashRate?: number;
+  /** With priority lanes: the share of readings outside the safe range. Default 0.2. */
+  readonly criticalShare?: number;
+  /** Cut a smaller batch after this long with no new record. Default 0.5 s. */
   readonly maxWaitSec?: number;
-  readonly queueCapacity?: number;
   /** Stops ingestion early; everything already ingested is still processed. */
   readonly signal?: AbortSignal;
+  /** Where the sink's running lines go. Default console.log. */
   readonly log?: (line: string) => void;
+  /** Called about once a second with the pipeline's stats. */
+  readonly onStatus?: (stats: PipelineStats) => void;
   /** Sensors that fail after N readings, by index, to show source errors. */
   readonly failingSensors?: Readonly<Record<number, number>>;
   readonly clock?: Clock;
 }
 
-export interface FailedBatch {
-  readonly size: number;
-  readonly error: Error;
+export interface SensorPipelineResult {
+  readonly report: PipelineReport;
+  readonly sink: SinkSummary;
+  /** The adaptive sizer's batches, when the size was "auto". */
+  readonly sizeSamples: readonly BatchSizeSample[] | undefined;
+  /** Entries in the dead-letter log when the run ended (earlier runs' included). */
+  readonly deadLettersInLog: number | undefined;
+  /** Set when the pipeline stopped on a failure; the report still says where every record went. */
+  readonly failure: Error | undefined;
 }
 
-export interface SensorPipelineReport {
-  readonly ingestion: IngestionReport;
-  readonly batches: BatchAssemblerStats;
-  readonly processed: number;
-  readonly anomalies: number;
-  readonly invalid: number;
-  readonly meanNormalized: number;
-  readonly failedBatches: readonly FailedBatch[];
-  /** Records of batches that failed; with `processed` they add up to `ingestion.total`. */
-  readonly failedRecords: number;
-  readonly latencyMs: Distribution;
-  readonly elapsedSec: number;
-  readonly throughputPerSec: number;
-  /** Every ingested record came out as a result or as part of a failed batch. */
-  readonly accountedFor: boolean;
-  readonly aborted: boolean;
-}
-
-export async function runSensorPipeline(options: SensorPipelineOptions): Promise<SensorPipelineReport> {
-  const clock = options.clock ?? systemClock;
-  const log = options.log ?? console.log;
-  const sources = Array.from(
-    { length: options.sensors },
-    (_, i) =>
-      new AsyncSensorSource({
-        id: `sensor-${i + 1}`,
-        intervalMs: options.intervalMs,
-        seed: options.seed,
-        clock,
-        ...(options.failingSensors?.[i] === undefined ? {} : { failAfter: options.failingSensors[i] }),
-      }),
-  );
-  const ingestion = new AsyncIngestionLayer(sources, { capacity: options.queueCapacity ?? 50, clock });
-  await using pool = new WorkerPool({ size: options.workers });
-  const compute = new ProcessPoolComputeLayer();
-  const sink = new ResultsSink({ log, clock });
-  const assembler = new BatchAssembler();
-  const failedBatches: FailedBatch[] = [];
-  const startMs = clock.now();
-
-  const ingesting = ingestion.run(options.durationSec, options.signal === undefined ? {} : { signal: options.signal });
-  const computing = computeAll(
-    assembler.assemble(ingestion.queue, options.batchSize, options.maxWaitSec ?? 0.5),
-    pool,
-    {
-      compute,
-      sink,
-      failedBatches,
-      maxInFlight: options.workers * pool.pipelineDepth,
-    },
-  ).catch((error: unknown) => {
-    // The machinery failed: stop the producers too, rather than leave them waiting on a full queue.
-    ingestion.queue.close();
-    throw error;
+/** Runs the pipeline until the duration ends or the signal fires, then drains and reports. */
+export async function runSensorPipeline(options: SensorPipelineOptions): Promise<SensorPipelineResult> {
+  const lanesMode = options.lanes ?? "fifo";
+  const onFailure = options.onFailure ?? "fail";
+  const crashRate = options.crashRate ?? 0;
+  await using pool = new WorkerPool({ size: options.workers, name: "main" });
+  await using recovery = onFailure === "dead-letter" ? new WorkerPool({ size: 1, name: "recovery" }) : undefined;
+  using deadLetterLog = onFailure === "dead-letter" ? openDeadLetterLog(options.dlqPath) : undefined;
+  const executor: Executor =
+    crashRate > 0 ? withSimulatedCrashes(pool, { probability: crashRate, seed: options.seed }) : pool;
+  const sizer: BatchSizer = options.batchSize === "auto" ? new AdaptiveSizer() : fixedSize(options.batchSize);
+  const sink = new ResultsSink({
+    keepResults: false,
+    ...(options.log ? { log: options.log } : {}),
+    ...clockOf(options),
   });
-  const [ingestionReport] = await Promise.all([ingesting, computing]);
-  await pool.close();
-
-  const elapsedSec = (clock.now() - startMs) / 1000;
-  const summary = sink.summary();
-  const failedRecords = failedBatches.reduce((sum, batch) => sum + batch.size, 0);
+  const p = pipeline({
+    source: simulatedSensors({
+      count: options.sensors,
+      intervalMs: options.intervalMs,
+      seed: options.seed,
+      ...(lanesMode === "priority" ? { valueGenerator: priorityValueGenerator(options.criticalShare ?? 0.2) } : {}),
+      ...(options.failingSensors ? { failAfter: options.failingSensors } : {}),
+      ...clockOf(options),
+    }),
+    executor,
+    transport: faultTolerantTransport("columnar"),
+    ...(lanesMode === "priority" ? { lanes: priorityLanes({ capacity: 100, ...clockOf(options) }) } : {}),
+    sizer,
+    failurePolicy: policyFor(onFailure, recovery, deadLetterLog),
+    sinks: [sink],
+    durationMs: Math.max(1, options.durationSec * 1000),
+    maxWaitMs: (options.maxWaitSec ?? 0.5) * 1000,
+    ...clockOf(options),
+  });
+  const status = options.onStatus;
+  const timer = status === undefined ? undefined : setInterval(() => status(p.stats()), 1000);
+  let report: PipelineReport;
+  let failure: Error | undefined;
+  try {
+    report = await p.run(options.signal);
+  } catch (error) {
+    const failed = error as { report?: PipelineReport; cause?: unknown };
+    if (failed.report === undefined) throw error;
+    report = failed.report;
+    failure = failed.cause instanceof Error ? failed.cause : (error as Error);
+  } finally {
+    clearInterval(timer);
+  }
   return {
-    ingestion: ingestionReport,
-    batches: assembler.stats(),
-    processed: summary.received,
-    anomalies: summary.anomalies,
-    invalid: summary.invalid,
-    meanNormalized: summary.meanNormalized,
-    failedBatches,
-    failedRecords,
-    latencyMs: summary.latencyMs,
-    elapsedSec,
-    throughputPerSec: elapsedSec > 0 ? summary.received / elapsedSec : 0,
-    accountedFor: summary.received + failedRecords === ingestionReport.total,
-    aborted: options.signal?.aborted ?? false,
+    report,
+    sink: sink.summary(),
+    sizeSamples: sizer instanceof AdaptiveSizer ? sizer.history : undefined,
+    deadLettersInLog: deadLetterLog?.size,
+    failure,
   };
 }
 
-interface ComputeStage {
-  readonly compute: ProcessPoolComputeLayer;
-  readonly sink: ResultsSink;
-  readonly failedBatches: FailedBatch[];
-  /** Batches submitted and not yet back; bounding it is what carries backpressure to the queue. */
-  readonly maxInFlight: number;
+function policyFor(
+  mode: FailureMode,
+  recovery: Executor | undefined,
+  deadLetterLog: DeadLetterLog | undefined,
+): FailurePolicy {
+  if (mode === "collect") return collectFailures();
+  if (mode === "fail" || recovery === undefined || deadLetterLog === undefined) return failFast();
+  return recoverThenDeadLetter({ recoveryExecutor: recovery, deadLetterLog, bisect: true });
 }
 
-async function computeAll(
-  batches: AsyncIterable<SensorRecord[]>,
-  pool: TaskExecutor,
-  stage: ComputeStage,
-): Promise<void> {
-  const window = new InFlightWindow(stage.maxInFlight);
-  for await (const batch of batches) {
-    const done: Promise<void> = stage.compute.submitBatch(pool, batch).then(
-      (results) => stage.sink.receiveBatch(results),
-      (error: unknown) => {
-        stage.failedBatches.push({ size: batch.length, error: toError(error) });
-      },
-    );
-    await window.add(done);
-  }
-  await window.drain();
+function openDeadLetterLog(path = ".poolstream/dead-letters.sqlite"): DeadLetterLog {
+  if (path === ":memory:") return new DeadLetterLog();
+  mkdirSync(dirname(path), { recursive: true });
+  return new DeadLetterLog({ path });
+}
+
+function clockOf(options: SensorPipelineOptions): { clock?: Clock } {
+  return options.clock === undefined ? {} : { clock: options.clock };
 }

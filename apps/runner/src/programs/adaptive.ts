@@ -1,14 +1,17 @@
 /**
- * `bun run adaptive`: lets the adaptive processor find a batch size for a
- * light kernel and for a heavy one, and shows how it got there. The expected
- * outcome: light settles on larger batches than heavy, because for a light
- * kernel the per-batch cost of reaching a Worker dominates.
+ * `bun run adaptive`: a pipeline with the adaptive sizer finds a batch size
+ * for a light kernel and for a heavy one, and shows how it got there. The
+ * expected outcome: light settles on larger batches than heavy, because for a
+ * light kernel the per-batch cost of reaching a Worker dominates.
  */
-import { AdaptiveBatchProcessor, type BatchSizeSample } from "@poolstream/batching";
+import { AdaptiveSizer, type BatchSizeSample } from "@poolstream/batching";
 import type { SensorRecord } from "@poolstream/core";
 import { generateSensorRecords } from "@poolstream/ingest";
-import { lightHeavyTransport, type TransportName, WorkerPool } from "@poolstream/pool";
+import { lightHeavyTransport, type TransportName } from "@poolstream/kernels";
+import { type PipelineReport, pipeline } from "@poolstream/pipeline";
+import { WorkerPool } from "@poolstream/pool";
 import { readFlags } from "../cli/flags.ts";
+import { formatAccounting } from "../report/pipeline-text.ts";
 import { formatBarChart, formatKeyValues, formatTable } from "../report/text.ts";
 
 const flags = readFlags({
@@ -19,39 +22,42 @@ const flags = readFlags({
     workers: { type: "integer", default: 2, min: 1, max: 256, description: "Bun Workers in the pool" },
     seed: { type: "integer", default: 42, min: 0, max: 2 ** 32 - 1, description: "seed of the record values" },
     transport: {
-      type: "string",
+      type: "choice",
+      choices: ["columnar", "objects"],
       default: "columnar",
-      placeholder: "columnar|objects",
       description: "how batches travel to the workers",
     },
   },
 });
-if (flags.transport !== "columnar" && flags.transport !== "objects") {
-  console.error(`bun run adaptive: --transport must be "columnar" or "objects", got "${flags.transport}" (see --help)`);
-  process.exit(2);
-}
 
 await using pool = new WorkerPool({ size: flags.workers });
 const records = generateSensorRecords({ count: flags.records, seed: flags.seed });
 
-// Warm up every path a batch takes (cutting, encoding, the pool, both kernels on every worker) on
-// throwaway processors, so JIT compilation and module loading do not pass for batch cost.
-const warmUpRecords = generateSensorRecords({ count: 20_000, seed: flags.seed + 1 });
-for (const { transport } of kernelsFor(flags.transport)) {
-  await new AdaptiveBatchProcessor<SensorRecord, number>({ pool, transport }).process(warmUpRecords);
+/** One pipeline: the records through `transport` with a fresh adaptive sizer. */
+async function adapt(transport: ReturnType<typeof lightHeavyTransport>, input: readonly SensorRecord[]) {
+  const sizer = new AdaptiveSizer();
+  const report: PipelineReport = await pipeline({ source: input, executor: pool, transport, sizer }).run();
+  if (!report.accounting.holds || report.accounting.results !== input.length) {
+    throw new Error(`records went missing: ${report.accounting.results} of ${input.length}`);
+  }
+  return { sizer, report };
 }
+
+// Warm up every path a batch takes (cutting, encoding, the pool, both kernels on every worker) on
+// throwaway pipelines, so JIT compilation and module loading do not pass for batch cost.
+const warmUpRecords = generateSensorRecords({ count: 20_000, seed: flags.seed + 1 });
+for (const { transport } of kernelsFor(flags.transport)) await adapt(transport, warmUpRecords);
 Bun.gc(true); // start the measured runs from a collected heap, not in the middle of the warm-up's garbage
 
 const outcomes: number[] = [];
 for (const { name, transport } of kernelsFor(flags.transport)) {
-  const processor = new AdaptiveBatchProcessor<SensorRecord, number>({ pool, transport });
-  const results = await processor.process(records);
-  const run = processor.lastRun;
-  if (run === undefined || results.length !== records.length) throw new Error(`${name}: records went missing`);
-  outcomes.push(run.finalBatchSize);
-  const count = run.records.toLocaleString("en-US");
-  console.log(`\n=== ${name}: ${count} records in ${run.batches} batches, ${transport.name} transport ===`);
-  const segments = segmentsOf(processor.batchSizeHistory);
+  const { sizer, report } = await adapt(transport, records);
+  outcomes.push(sizer.settledSize);
+  const count = report.accounting.results.toLocaleString("en-US");
+  console.log(
+    `\n=== ${name}: ${count} records in ${report.counters.batchesCut} batches, ${transport.name} transport ===`,
+  );
+  const segments = segmentsOf(sizer.history);
   console.log("\nbatch size over time (a bar per run of equal-sized batches, in the order they were cut):");
   console.log(
     formatBarChart(
@@ -69,9 +75,10 @@ for (const { name, transport } of kernelsFor(flags.transport)) {
   console.log("");
   console.log(
     formatKeyValues([
-      ["final batch size", run.finalBatchSize],
-      ["monitor's pick, last 10 batches", run.recommendedBatchSize ?? "none"],
-      ["throughput", `${Math.round(run.recordsPerSec).toLocaleString("en-US")} records/s`],
+      ["final batch size", sizer.settledSize],
+      ["monitor's pick, last 10 batches", sizer.monitor.recommendedBatchSize() ?? "none"],
+      ["throughput", `${Math.round(report.throughputPerSec).toLocaleString("en-US")} records/s`],
+      ["check", formatAccounting(report.accounting)],
     ]),
   );
 }
@@ -96,7 +103,9 @@ interface Segment {
 }
 
 /** Runs of equal-sized batches, in the order they were cut. */
-function segmentsOf(history: readonly BatchSizeSample[]): Segment[] {
+function segmentsOf(unordered: readonly BatchSizeSample[]): Segment[] {
+  // The sizer records batches as they return; the chart shows them as they were cut.
+  const history = [...unordered].sort((a, b) => a.batchIndex - b.batchIndex);
   const segments: Segment[] = [];
   let start = 0;
   for (let i = 1; i <= history.length; i++) {

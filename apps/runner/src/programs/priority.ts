@@ -1,22 +1,23 @@
 /**
  * `bun run priority`: simulated sensors whose readings are 20 % CRITICAL feed
- * a two-lane priority queue faster than the workers can drain it, so a NORMAL
- * backlog builds up; CRITICAL records overtake it. Prints the counts, the
- * latency of each lane, and every record with an urgency above 50.
+ * a pipeline with CRITICAL and NORMAL lanes faster than the workers can drain
+ * it, so a NORMAL backlog builds up; CRITICAL records overtake it. Prints the
+ * counts, the latency of each lane, and every record with an urgency above 50.
  */
-import type { Distribution } from "@poolstream/core";
-import { AsyncIngestionLayer, AsyncSensorSource, type RecordTarget } from "@poolstream/ingest";
+import { fixedSize, type SensorRecord, type Sink } from "@poolstream/core";
+import { simulatedSensors } from "@poolstream/ingest";
+import { pipeline } from "@poolstream/pipeline";
 import { WorkerPool } from "@poolstream/pool";
 import {
-  classify,
-  PriorityBatchQueue,
-  PriorityPoolProcessor,
   type PriorityResult,
   priorityColumnarTransport,
+  priorityLanes,
   priorityValueGenerator,
 } from "@poolstream/priority";
 import { readFlags } from "../cli/flags.ts";
-import { formatKeyValues, formatTable } from "../report/text.ts";
+import { interruptSignal } from "../cli/interrupt.ts";
+import { formatAccounting, formatLaneLatency, formatStatus } from "../report/pipeline-text.ts";
+import { formatKeyValues } from "../report/text.ts";
 
 const flags = readFlags({
   usage: "bun run priority",
@@ -45,84 +46,62 @@ const flags = readFlags({
   },
 });
 
-const queue = new PriorityBatchQueue({ capacity: 100 });
-const sources = Array.from(
-  { length: flags.sensors },
-  (_, i) =>
-    new AsyncSensorSource({
-      id: `sensor-${i + 1}`,
-      intervalMs: flags.interval * 1000,
-      seed: flags.seed,
-      valueGenerator: priorityValueGenerator(flags["critical-share"]),
-    }),
-);
-// Each reading goes to its lane; a full NORMAL lane holds up only NORMAL puts.
-const ingestion = new AsyncIngestionLayer<RecordTarget>(sources, {
-  target: { put: (record) => queue.put(record, classify(record)), close: () => queue.close() },
-});
 await using pool = new WorkerPool({ size: flags.workers });
-const urgent: Extract<PriorityResult, { urgencyScore: number }>[] = [];
-const processor = new PriorityPoolProcessor({
-  queue,
-  pool,
-  batchSize: flags["batch-size"],
-  transport: priorityColumnarTransport(flags.work),
-  onResults: (results) => {
-    for (const result of results) if ("urgencyScore" in result && result.urgencyScore > 50) urgent.push(result);
+type Urgent = Extract<PriorityResult, { urgencyScore: number }>;
+const urgent: Urgent[] = [];
+const urgentSink: Sink<SensorRecord, PriorityResult> = {
+  write(batch) {
+    for (let i = 0; i < batch.results.length; i++) {
+      const result = batch.results[i] as PriorityResult;
+      if ("urgencyScore" in result && result.urgencyScore > 50) urgent.push(result);
+    }
   },
+  close() {},
+};
+const pipe = pipeline<SensorRecord, PriorityResult>({
+  source: simulatedSensors({
+    count: flags.sensors,
+    intervalMs: flags.interval * 1000,
+    seed: flags.seed,
+    valueGenerator: priorityValueGenerator(flags["critical-share"]),
+  }),
+  executor: pool,
+  // Each lane holds 100 records: a full NORMAL lane holds up only NORMAL readings.
+  lanes: priorityLanes({ capacity: 100 }),
+  sizer: fixedSize(flags["batch-size"]),
+  transport: priorityColumnarTransport(flags.work),
+  sinks: [urgentSink],
+  durationMs: Math.max(1, flags.duration * 1000),
 });
 
-const interrupt = new AbortController();
-process.once("SIGINT", () => interrupt.abort("SIGINT"));
+const interrupt = interruptSignal("priority");
 console.log(
   `[priority] ${flags.sensors} sensors every ${flags.interval} s, ${Math.round(flags["critical-share"] * 100)} % CRITICAL → batches of ${flags["batch-size"]} → ${flags.workers} workers, for ${flags.duration} s`,
 );
-const progress = setInterval(() => {
-  const s = processor.stats();
-  const q = queue.stats();
-  console.log(
-    `[priority] processed ${s.criticalProcessed + s.normalProcessed} (CRITICAL ${s.criticalProcessed}) · waiting: CRITICAL ${q.critical}, NORMAL ${q.normal}`,
-  );
-}, 1000);
-const [ingested, stats] = await Promise.all([
-  ingestion.run(flags.duration, { signal: interrupt.signal }),
-  processor.run(),
-]);
-clearInterval(progress);
+const progress = setInterval(() => console.log(formatStatus("priority", pipe.stats())), 1000);
+const report = await pipe.run(interrupt).finally(() => clearInterval(progress));
 
-const ms = (d: Distribution, p: keyof Distribution) => `${d[p].toFixed(2)} ms`;
-const total = stats.criticalProcessed + stats.normalProcessed;
+const [critical, normal] = report.lanes;
 console.log("\n=== poolstream priority lanes: report ===");
 console.log(
   formatKeyValues([
-    ["records ingested", ingested.total],
-    ["total processed", total],
-    ["CRITICAL processed", stats.criticalProcessed],
-    ["NORMAL processed", stats.normalProcessed],
-    ["failed batches", stats.failedBatches === 0 ? "none" : `${stats.failedBatches} (${stats.failedRecords} records)`],
-    ["throughput", `${Math.round(total / (stats.elapsedMs / 1000)).toLocaleString("en-US")} records/s`],
+    ["records ingested", report.accounting.entered],
+    ["CRITICAL processed", critical?.delivered ?? 0],
+    ["NORMAL processed", normal?.delivered ?? 0],
+    ["failed calls", report.counters.failedCalls === 0 ? "none" : report.counters.failedCalls],
+    ["throughput", `${Math.round(report.throughputPerSec).toLocaleString("en-US")} records/s`],
   ]),
 );
-console.log("\nlatency, createdAt → result returned:");
-console.log(
-  formatTable(
-    ["lane", "mean", "p50", "p95", "p99", "max"],
-    [
-      ["CRITICAL", ...(["mean", "p50", "p95", "p99", "max"] as const).map((p) => ms(stats.criticalLatencyMs, p))],
-      ["NORMAL", ...(["mean", "p50", "p95", "p99", "max"] as const).map((p) => ms(stats.normalLatencyMs, p))],
-    ],
-  ),
-);
-const speedup = stats.normalLatencyMs.p99 / Math.max(stats.criticalLatencyMs.p99, 1e-9);
+console.log("\nlatency, createdAt → delivered to the sink:");
+console.log(formatLaneLatency(report));
+const speedup = (normal?.latencyMs.p99 ?? 0) / Math.max(critical?.latencyMs.p99 ?? 0, 1e-9);
 console.log(`\nCRITICAL p99 is ${speedup.toFixed(1)}× lower than NORMAL p99.`);
 console.log(`\nrecords with urgencyScore > 50 (${urgent.length}):`);
 const lines = urgent.map(
   (r) =>
     `${`${r.sensorId}#${r.seq}`.padEnd(16)} value ${r.value.toFixed(2).padStart(6)}  urgency ${r.urgencyScore.toFixed(1)}`,
 );
-for (let i = 0; i < lines.length; i += 3) console.log(`  ${lines.slice(i, i + 3).join("   ")}`);
-const accounted = total + stats.failedRecords === ingested.total;
-console.log(
-  `\ncheck ingested = processed: ${accounted ? "OK" : "MISMATCH"} (${ingested.total} = ${total} + ${stats.failedRecords} failed)`,
-);
-process.exitCode = interrupt.signal.aborted ? 130 : accounted ? 0 : 1;
+for (let i = 0; i < Math.min(lines.length, 30); i += 3) console.log(`  ${lines.slice(i, i + 3).join("   ")}`);
+if (lines.length > 30) console.log(`  ... and ${lines.length - 30} more`);
+console.log(`\ncheck: ${formatAccounting(report.accounting)}`);
+process.exitCode = interrupt.aborted ? 130 : report.accounting.holds ? 0 : 1;

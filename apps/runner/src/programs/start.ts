@@ -1,15 +1,20 @@
 /**
  * `bun run start`: the main pipeline on its embedded defaults. Five simulated
  * sensors → batches of 15 → four Workers → sink, for five seconds, then a
- * final report. Ctrl-C drains the same way, prints the report and exits 130.
+ * final report. The flags combine every capability in one pipeline:
+ * `--lanes priority --batch-size auto --on-failure dead-letter`. Ctrl-C drains
+ * the same way, prints the report and exits 130.
  */
-import { readFlags } from "../cli/flags.ts";
-import { runSensorPipeline, type SensorPipelineReport } from "../pipelines/sensor-pipeline.ts";
-import { formatKeyValues, formatTable } from "../report/text.ts";
+import { failUsage, readFlags } from "../cli/flags.ts";
+import { interruptSignal } from "../cli/interrupt.ts";
+import { runSensorPipeline, type SensorPipelineResult } from "../pipelines/sensor-pipeline.ts";
+import { formatAccounting, formatLaneLatency, formatSizeHistory, formatStatus } from "../report/pipeline-text.ts";
+import { formatKeyValues, formatNumber, formatTable } from "../report/text.ts";
 
-const flags = readFlags({
+const program = {
   usage: "bun run start",
-  summary: "Runs simulated sensors through a bounded queue and batches into a Bun Worker pool, then prints a report.",
+  summary:
+    "Runs simulated sensors through lanes and batches into a Bun Worker pool and a sink, then prints one report.",
   flags: {
     duration: { type: "number", default: 5, min: 0, max: 86_400, description: "seconds to ingest" },
     sensors: { type: "integer", default: 5, min: 1, max: 10_000, description: "simulated sensors" },
@@ -20,65 +25,106 @@ const flags = readFlags({
       max: 3600,
       description: "seconds between readings of one sensor",
     },
-    "batch-size": { type: "integer", default: 15, min: 1, max: 100_000, description: "records per batch" },
+    "batch-size": {
+      type: "string",
+      default: "15",
+      placeholder: "n|auto",
+      description: "records per batch, or auto to let the adaptive sizer choose",
+    },
     workers: { type: "integer", default: 4, min: 1, max: 256, description: "Bun Workers in the pool" },
     seed: { type: "integer", default: 42, min: 0, max: 2 ** 32 - 1, description: "seed of the simulated values" },
+    lanes: {
+      type: "choice",
+      choices: ["fifo", "priority"],
+      default: "fifo",
+      description: "one FIFO lane, or CRITICAL readings (outside [15, 85]) ahead of NORMAL ones",
+    },
+    "on-failure": {
+      type: "choice",
+      choices: ["fail", "collect", "dead-letter"],
+      default: "fail",
+      description: "when a batch fails: stop, keep its records as error records, or recover then dead-letter",
+    },
+    dlq: {
+      type: "string",
+      default: ".poolstream/dead-letters.sqlite",
+      placeholder: "path",
+      description: "SQLite file of the dead-letter log, with --on-failure dead-letter (':memory:' for none)",
+    },
+    "crash-rate": {
+      type: "number",
+      default: 0,
+      min: 0,
+      max: 1,
+      description: "chance that a batch's call crashes (simulated), to see the failure policy at work",
+    },
   },
-});
+} as const;
+const flags = readFlags(program);
+const batchSize = parseBatchSize(flags["batch-size"]);
 
-const interrupt = new AbortController();
-process.once("SIGINT", () => {
-  console.log("\n[start] interrupted: stopping sources and draining what was ingested...");
-  interrupt.abort("SIGINT");
-});
-
+const interrupt = interruptSignal("start");
 console.log(
-  `[start] ${flags.sensors} sensors every ${flags.interval} s → batches of ${flags["batch-size"]} → ${flags.workers} workers, for ${flags.duration} s (seed ${flags.seed})`,
+  `[start] ${flags.sensors} sensors every ${flags.interval} s → ${flags.lanes} lanes → batches of ${batchSize} → ${flags.workers} workers, on failure ${flags["on-failure"]}, for ${flags.duration} s (seed ${flags.seed})`,
 );
-const report = await runSensorPipeline({
+const result = await runSensorPipeline({
   durationSec: flags.duration,
   sensors: flags.sensors,
   intervalMs: flags.interval * 1000,
-  batchSize: flags["batch-size"],
+  batchSize,
   workers: flags.workers,
   seed: flags.seed,
-  signal: interrupt.signal,
+  lanes: flags.lanes,
+  onFailure: flags["on-failure"],
+  dlqPath: flags.dlq,
+  crashRate: flags["crash-rate"],
+  signal: interrupt,
+  log: () => {}, // the status line below says the same once a second, however fast records arrive
+  onStatus: (stats) => console.log(formatStatus("start", stats)),
 });
-console.log(formatReport(report));
-process.exitCode = report.aborted ? 130 : report.accountedFor ? 0 : 1;
+console.log(formatReport(result));
+process.exitCode = interrupt.aborted ? 130 : result.failure === undefined && result.report.accounting.holds ? 0 : 1;
 
-function formatReport(r: SensorPipelineReport): string {
-  const perSensor = Object.entries(r.ingestion.perSource).map(([id, count]) => [id, count] as const);
-  const errors = r.ingestion.errors.map((e) => `${e.sourceId}: ${e.message}`);
+function parseBatchSize(raw: string): number | "auto" {
+  if (raw === "auto") return "auto";
+  const size = Number(raw);
+  if (!Number.isInteger(size) || size < 1 || size > 100_000) {
+    failUsage(program, `--batch-size must be a whole number from 1 to 100000 or auto, got "${raw}"`);
+  }
+  return size;
+}
+
+function formatReport({ report, sink, deadLettersInLog, failure }: SensorPipelineResult): string {
+  const source = report.source;
+  const perSensor = Object.entries(source?.perSource ?? {}).map(([id, count]) => [id, count] as const);
+  const errors = source?.errors.map((e) => `${e.sourceId}: ${e.message}`) ?? [];
+  const elapsedSec = report.elapsedMs / 1000;
   return [
     "",
     "=== poolstream: final report ===",
     formatTable(["sensor", "records ingested"], perSensor),
     "",
     formatKeyValues([
-      ["records ingested", r.ingestion.total],
+      ["records ingested", report.accounting.entered],
       [
-        "batches (full / partial)",
-        `${r.batches.fullBatches + r.batches.partialBatches} (${r.batches.fullBatches} / ${r.batches.partialBatches})`,
+        "batches",
+        `${formatNumber(report.counters.batchesCut)} (failed calls ${formatNumber(report.counters.failedCalls)}, recovered ${formatNumber(report.counters.recoveries)})`,
       ],
-      ["records processed", r.processed],
-      ["anomalies (normalized > 0.8)", r.anomalies],
-      ["invalid values", r.invalid],
-      ["mean normalized", r.meanNormalized.toFixed(4)],
+      ["anomalies (normalized > 0.8)", sink.anomalies],
+      ["mean normalized", sink.meanNormalized.toFixed(4)],
       ["source errors", errors.length === 0 ? "none" : errors.join("; ")],
-      [
-        "failed batches",
-        r.failedBatches.length === 0 ? "none" : `${r.failedBatches.length} (${r.failedRecords} records)`,
-      ],
-      ["elapsed", `${r.elapsedSec.toFixed(2)} s`],
-      ["throughput", `${r.throughputPerSec.toFixed(1)} records/s`],
-      ["latency p50 / p99", `${r.latencyMs.p50.toFixed(1)} / ${r.latencyMs.p99.toFixed(1)} ms (createdAt → sink)`],
-      [
-        "check ingested = processed",
-        r.accountedFor
-          ? `OK (${r.ingestion.total} = ${r.processed}${r.failedRecords > 0 ? ` + ${r.failedRecords} failed` : ""})`
-          : `MISMATCH (${r.ingestion.total} ingested, ${r.processed} processed, ${r.failedRecords} failed)`,
-      ],
+      ...(deadLettersInLog === undefined ? [] : [["dead-letter log", `${deadLettersInLog} entries`] as const]),
+      ["stopped", failure === undefined ? report.stopReason : `failed: ${failure.name}: ${failure.message}`],
+      ["elapsed", `${elapsedSec.toFixed(2)} s`],
+      ["throughput", `${formatNumber(Math.round(report.throughputPerSec))} records/s`],
     ]),
+    "",
+    "latency per lane, createdAt → delivered to the sink:",
+    formatLaneLatency(report),
+    "",
+    "batch size over time:",
+    formatSizeHistory(report),
+    "",
+    `check: ${formatAccounting(report.accounting)}`,
   ].join("\n");
 }
