@@ -61,3 +61,19 @@ export interface FailurePolicy {
    */
   resolve<R>(failure: BatchFailure<R>, tools: RecoveryTools<R>): Promise<FailureResolution<R>>;
 }
+
+/**
+ * Stop at the first failed batch; its records are reported as error records.
+ * The default of a pipeline, and so in core; the other policies are in
+ * `@poolstream/faults`.
+ */
+export function failFast(): FailurePolicy {
+  return Object.freeze({
+    name: "fail",
+    async resolve<R>(failure: BatchFailure<R>, tools: RecoveryTools<R>): Promise<FailureResolution<R>> {
+      tools.notify(failure, "stop");
+      const { records, error, attempts } = failure;
+      return { parts: [{ kind: "failed", records, error, attempts }], stop: error };
+    },
+  });
+}

@@ -52,12 +52,13 @@ export {
   WorkerCrashedError,
 } from "./errors.ts";
 export type { Executor, ExecutorStats, RunOptions, TaskPriority } from "./executor.ts";
-export type {
-  BatchFailure,
-  FailurePolicy,
-  FailureResolution,
-  RecoveryTools,
-  ResolvedPart,
+export {
+  type BatchFailure,
+  type FailurePolicy,
+  type FailureResolution,
+  failFast,
+  type RecoveryTools,
+  type ResolvedPart,
 } from "./failure-policy.ts";
 export { InFlightWindow } from "./in-flight-window.ts";
 export { InProcessExecutor, type InProcessExecutorOptions } from "./in-process-executor.ts";

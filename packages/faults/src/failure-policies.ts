@@ -14,6 +14,7 @@ import {
   type Executor,
   type FailurePolicy,
   type FailureResolution,
+  failFast,
   InvalidArgumentError,
   type RecoveryTools,
   type ResolvedPart,
@@ -21,17 +22,8 @@ import {
 } from "@poolstream/core";
 import type { DeadLetterLog } from "./dead-letter-log.ts";
 
-/** Stop at the first failed batch; its records are reported as error records. The default of a pipeline. */
-export function failFast(): FailurePolicy {
-  return Object.freeze({
-    name: "fail",
-    async resolve<R>(failure: BatchFailure<R>, tools: RecoveryTools<R>): Promise<FailureResolution<R>> {
-      tools.notify(failure, "stop");
-      const { records, error, attempts } = failure;
-      return { parts: [{ kind: "failed", records, error, attempts }], stop: error };
-    },
-  });
-}
+/** Stop at the first failed batch; its records are reported as error records. (From core: the pipeline's default.) */
+export { failFast };
 
 /** A failed batch's records come back as error records carrying the batch's error; the run goes on. */
 export function collectFailures(): FailurePolicy {

@@ -26,6 +26,7 @@ import {
   errorRecordOf,
   type FailurePolicy,
   type FailureResolution,
+  failFast,
   fifoLane,
   fixedSize,
   InFlightWindow,
@@ -109,7 +110,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
   readonly #transport: PipelineTransport<R, Out>;
   readonly #lanes: LaneSet<R>;
   readonly #sizer: BatchSizer;
-  readonly #policy: FailurePolicy | undefined;
+  readonly #policy: FailurePolicy;
   readonly #sinks: readonly Sink<R, Out>[];
   readonly #schema: RecordSchema<R>;
   readonly #clock: Clock;
@@ -150,7 +151,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     this.#transport = options.transport;
     this.#lanes = options.lanes ?? fifoLane<R>({ capacity: 1000, ...(options.clock ? { clock: options.clock } : {}) });
     this.#sizer = options.sizer ?? fixedSize(100);
-    this.#policy = options.failurePolicy;
+    this.#policy = options.failurePolicy ?? failFast();
     this.#sinks = [...(options.sinks ?? [])];
     this.#schema = options.schema ?? (sensorSchema as unknown as RecordSchema<R>);
     this.#clock = options.clock ?? systemClock;
@@ -421,21 +422,15 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     const { batchId, records } = cut;
     this.#failedCalls++;
     const failure: BatchFailure<R> = { batchId, records, error, attempts: 1 };
-    let resolution: FailureResolution<R>;
-    if (this.#policy === undefined) {
-      this.#notify(failure, "stop");
-      resolution = { parts: [{ kind: "failed", records, error, attempts: 1 }], stop: error };
-    } else {
-      const tools: RecoveryTools<R> = {
-        retry: (part, executor) =>
-          this.#call(part, executor, cut.urgent).catch((retryError: unknown) => {
-            this.#failedCalls++;
-            throw retryError;
-          }),
-        notify: (failed, next) => this.#notify(failed, next),
-      };
-      resolution = await this.#policy.resolve(failure, tools);
-    }
+    const tools: RecoveryTools<R> = {
+      retry: (part, executor) =>
+        this.#call(part, executor, cut.urgent).catch((retryError: unknown) => {
+          this.#failedCalls++;
+          throw retryError;
+        }),
+      notify: (failed, next) => this.#notify(failed, next),
+    };
+    const resolution: FailureResolution<R> = await this.#policy.resolve(failure, tools);
     const outputs = new Array<unknown>(records.length);
     let at = 0;
     for (const part of resolution.parts) {
@@ -461,7 +456,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     }
     if (at !== records.length) {
       throw new InvalidArgumentError(
-        `the failure policy "${this.#policy?.name}" accounted for ${at} of ${records.length} records`,
+        `the failure policy "${this.#policy.name}" accounted for ${at} of ${records.length} records`,
       );
     }
     if (resolution.stop !== undefined) this.#halt(resolution.stop);

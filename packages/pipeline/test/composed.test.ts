@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { AdaptiveSizer } from "@poolstream/batching";
-import type { Sink, SinkBatch } from "@poolstream/core";
+import { columnarTransport, objectTransport, type RecordFailure, type Sink, type SinkBatch } from "@poolstream/core";
 import {
   DeadLetterLog,
   type FaultTolerantEntry,
@@ -18,6 +18,7 @@ import { WorkerPool } from "@poolstream/pool";
 import { classify, Priority, priorityLanes } from "@poolstream/priority";
 import fc from "fast-check";
 import { pipeline } from "../src/pipeline.ts";
+import { type Doubled, doubleColumns, doubleReadings, type Reading, readingSchema } from "./fixtures/kernels.ts";
 
 /** A record's identity: sensor id + seq, or the record itself when it is not an object. */
 const identityOf = (record: unknown): string =>
@@ -143,4 +144,53 @@ describe("the composed pipeline (priority lanes + adaptive sizer + recover-then-
       expect(Object.entries(seen).filter(([, n]) => n === 0)).toEqual([]);
     }, 120_000);
   }
+
+  test("on a record type of the test's own, through both transports, read through its schema", async () => {
+    // Readings outside [20, 80] are CRITICAL; "x" is an error record, NaN a poison pill, 666 fails its whole batch.
+    const source: Reading[] = Array.from({ length: 400 }, (_, n) => ({
+      deviceId: `dev-${n % 7}`,
+      n,
+      reading: n === 50 ? "x" : n === 51 ? Number.NaN : n === 123 ? 666 : (n * 37) % 100,
+      ts: performance.timeOrigin + performance.now(),
+    }));
+    const key = (r: unknown) => `${(r as Reading).deviceId}#${(r as Reading).n}`;
+    for (const wire of ["objects", "columnar"] as const) {
+      using log = new DeadLetterLog();
+      const delivered: string[] = [];
+      const laneOf = new Map<string, string>();
+      const sink: Sink<Reading, Doubled | number> = {
+        write(batch: SinkBatch<Reading, Doubled | number>) {
+          for (const record of batch.records) delivered.push(key(record));
+          for (const failure of batch.failures as RecordFailure[]) delivered.push(key(failure.originalRecord));
+          for (const record of batch.records) laneOf.set(key(record), batch.lane);
+        },
+        close() {},
+      };
+      const transport =
+        wire === "objects"
+          ? objectTransport(doubleReadings)
+          : columnarTransport<Reading, Float64Array>(doubleColumns, undefined, { schema: readingSchema });
+      const report = await pipeline<Reading, Doubled | number>({
+        source,
+        executor: pool,
+        transport,
+        schema: readingSchema,
+        lanes: priorityLanes({ schema: readingSchema, thresholds: { failure: 20, overheat: 80 } }),
+        sizer: new AdaptiveSizer(),
+        failurePolicy: recoverThenDeadLetter({ recoveryExecutor: recovery, deadLetterLog: log, bisect: true }),
+        sinks: [sink],
+      }).run();
+      const accountedFor = [...delivered, ...log.entries().map((entry) => key(entry.record))].sort();
+      expect(accountedFor).toEqual(source.map(key).sort());
+      expect(report.accounting.holds).toBe(true);
+      expect(laneOf.get("dev-0#0")).toBe("CRITICAL"); // reading 0
+      expect(laneOf.get("dev-1#1")).toBe("NORMAL"); // reading 37
+      if (wire === "objects") {
+        expect(report.accounting).toMatchObject({ errorRecords: 1, poisonPills: 1, deadLetters: 1 });
+        expect(log.entries().map((entry) => key(entry.record))).toEqual(["dev-4#123"]);
+      } else {
+        expect(report.accounting).toMatchObject({ results: 400, deadLetters: 0 });
+      }
+    }
+  }, 60_000);
 });

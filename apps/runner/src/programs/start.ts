@@ -65,7 +65,7 @@ const batchSize = parseBatchSize(flags["batch-size"]);
 
 const interrupt = interruptSignal("start");
 console.log(
-  `[start] ${flags.sensors} sensors every ${flags.interval} s → ${flags.lanes} lanes → batches of ${batchSize} → ${flags.workers} workers, on failure ${flags["on-failure"]}, for ${flags.duration} s (seed ${flags.seed})`,
+  `[start] ${flags.sensors} sensors every ${flags.interval} s → ${flags.lanes === "fifo" ? "one FIFO lane" : "CRITICAL/NORMAL lanes"} → ${batchSize === "auto" ? "adaptive batches" : `batches of ${batchSize}`} → ${flags.workers} workers, on failure ${flags["on-failure"]}, for ${flags.duration} s (seed ${flags.seed})`,
 );
 const result = await runSensorPipeline({
   durationSec: flags.duration,
