@@ -141,4 +141,18 @@ describe("BoundedQueue", () => {
       { seed: 42, numRuns: 100 },
     );
   });
+
+  test("takeUpTo takes the items of producers it admits in the same call, in order", async () => {
+    const queue = new BoundedQueue<number>({ capacity: 2 });
+    await queue.put(1);
+    await queue.put(2);
+    const third = queue.put(3);
+    const fourth = queue.put(4);
+    expect(queue.takeUpTo(3)).toEqual([1, 2, 3]);
+    await third;
+    expect(queue.size).toBe(1);
+    await fourth;
+    expect(queue.takeUpTo(10)).toEqual([4]);
+    expect(queue.stats()).toMatchObject({ totalPut: 4, totalTaken: 4, waitingProducers: 0 });
+  });
 });

@@ -84,7 +84,8 @@ export class BoundedQueue<T> implements AsyncIterable<T> {
   /** Adds `item` if there is room now. Throws `QueueClosedError` after `close()`. */
   tryPut(item: T): boolean {
     if (this.#closed) throw new QueueClosedError();
-    const consumer = this.#consumers.shift();
+    // Checked first: `shift` on an empty array is not free, and this runs for every record.
+    const consumer = this.#consumers.length > 0 ? this.#consumers.shift() : undefined;
     if (consumer !== undefined) {
       this.#totalPut++;
       this.#totalTaken++;
@@ -130,8 +131,24 @@ export class BoundedQueue<T> implements AsyncIterable<T> {
 
   /** Takes up to `max` items that are there now, oldest first, without waiting. */
   takeUpTo(max: number): T[] {
-    const taken: T[] = [];
-    while (taken.length < max && this.#length > 0) taken.push(this.#shift());
+    if (this.#producers.length > 0) {
+      // Each slot that opens admits a waiting producer, whose item may be taken in the same call.
+      const taken: T[] = [];
+      while (taken.length < max && this.#length > 0) taken.push(this.#shift());
+      return taken;
+    }
+    const count = Math.max(0, Math.min(max, this.#length));
+    const taken = new Array<T>(count);
+    // Nobody waits to put: copy out of the ring in one pass, without per-item bookkeeping.
+    const ring = this.#ring;
+    for (let i = 0; i < count; i++) {
+      const at = (this.#head + i) % this.capacity;
+      taken[i] = ring[at] as T;
+      ring[at] = undefined;
+    }
+    this.#head = (this.#head + count) % this.capacity;
+    this.#length -= count;
+    this.#totalTaken += count;
     return taken;
   }
 
@@ -231,7 +248,7 @@ export class BoundedQueue<T> implements AsyncIterable<T> {
     this.#length--;
     this.#totalTaken++;
     // A slot opened: admit the longest-waiting producer, keeping FIFO order.
-    const producer = this.#producers.shift();
+    const producer = this.#producers.length > 0 ? this.#producers.shift() : undefined;
     if (producer !== undefined) {
       this.#push(producer.item);
       producer.resolve();

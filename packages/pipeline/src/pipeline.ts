@@ -29,9 +29,7 @@ import {
   failFast,
   fifoLane,
   fixedSize,
-  InFlightWindow,
   InvalidArgumentError,
-  isRecordFailure,
   type LaneCounts,
   type LaneSet,
   LatencyHistogram,
@@ -51,8 +49,12 @@ import {
   systemClock,
   toError,
 } from "@poolstream/core";
+import { BatchSlots } from "./internal/batch-slots.ts";
+import { outputsOf } from "./internal/failure-outputs.ts";
 import { feed } from "./internal/feed.ts";
+import { sampleLatency } from "./internal/latency-sampler.ts";
 import { OrderedDelivery } from "./internal/ordered-delivery.ts";
+import { deadLetteredIn, type Part, sinkBatchOf } from "./internal/sink-batch.ts";
 import { type PipelineEventMap, PipelineEvents, type PipelineEventType } from "./pipeline-events.ts";
 import {
   checkOptions,
@@ -70,19 +72,10 @@ import type {
   StopReason,
 } from "./pipeline-report.ts";
 
-/** Stands in a batch's outputs for a record that went to the dead-letter log. */
-const DEAD_LETTERED: unique symbol = Symbol("dead-lettered");
 const SIZE_HISTORY_LIMIT = 1000;
-
-/** One lane's part of a completed batch, waiting for its turn at the sinks. */
-interface Part<R> {
-  readonly batchId: number;
-  readonly lane: number;
-  readonly records: readonly R[];
-  readonly outputs: ArrayLike<unknown>;
-  readonly start: number;
-  readonly end: number;
-}
+/** Run options without a timeout, made once rather than per batch. */
+const URGENT: RunOptions = Object.freeze({ priority: "urgent" });
+const NORMAL: RunOptions = Object.freeze({});
 
 /** A batch between its cut and its last write. */
 interface Cut<R> {
@@ -92,7 +85,9 @@ interface Cut<R> {
   /** Place of each lane's part in that lane's order (-1 for a lane with no records here). */
   readonly laneSeqs: readonly number[];
   readonly urgent: boolean;
+  readonly holdsLater: boolean;
   readonly ticket: unknown;
+  readonly submittedMs: number;
 }
 
 /**
@@ -115,7 +110,10 @@ export class Pipeline<R, Out> implements AsyncDisposable {
   readonly #schema: RecordSchema<R>;
   readonly #clock: Clock;
   readonly #events = new PipelineEvents();
-  readonly #window: InFlightWindow;
+  readonly #slots: BatchSlots;
+  /** An array input is cut by slicing (it is in memory already): no lane, no copy per record. */
+  readonly #array: readonly R[] | undefined;
+  #arrayOffset = 0;
   readonly #delivery: OrderedDelivery<Part<R>>;
   readonly #latency: LatencyHistogram[];
   readonly #delivered: number[];
@@ -133,6 +131,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
   #sinksFailed = false;
   #gaveUp = false;
   #laterInFlight = 0;
+  #urgentArrival: Promise<void> | undefined;
   #recordsInFlight = 0;
   #batchesCut = 0;
   #batchesCompleted = 0;
@@ -156,7 +155,10 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     this.#schema = options.schema ?? (sensorSchema as unknown as RecordSchema<R>);
     this.#clock = options.clock ?? systemClock;
     const capacity = this.#executor.capacity;
-    this.#window = new InFlightWindow(capacity);
+    this.#slots = new BatchSlots(capacity);
+    // Only where a lane would add nothing: one FIFO lane, and the records all there already.
+    this.#array =
+      Array.isArray(options.source) && this.#lanes.names.length === 1 ? (options.source as readonly R[]) : undefined;
     const laneCount = this.#lanes.names.length;
     this.#latency = Array.from({ length: laneCount }, () => new LatencyHistogram());
     this.#delivered = new Array<number>(laneCount).fill(0);
@@ -220,7 +222,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
       state: this.#state,
       elapsedMs: this.#state === "ready" ? 0 : elapsedMs,
       lanes: Object.freeze(lanes),
-      inFlight: this.#window.size,
+      inFlight: this.#slots.size,
       batchSize: this.#sizer.size,
       throughputPerSec: elapsedMs > 0 && this.#state !== "ready" ? (delivered / elapsedMs) * 1000 : 0,
       counters: Object.freeze({
@@ -246,10 +248,12 @@ export class Pipeline<R, Out> implements AsyncDisposable {
         ? undefined
         : this.#clock.setTimer(durationMs, () => this.#stopInput("duration elapsed"));
     let source: SourceReport | undefined;
-    const feeding = feed(this.#options.source, this.#lanes, this.#stop.signal)
+    // An array is cut by slicing (see #takeNow): nothing to feed into the lanes.
+    const input = this.#array === undefined ? feed(this.#options.source, this.#lanes, this.#stop.signal) : undefined;
+    const feeding = (input ?? Promise.resolve(undefined))
       .then(
         (report) => {
-          source = report;
+          source = report ?? arrayReport(this.#arrayOffset);
         },
         (error: unknown) => {
           const cause = toError(error);
@@ -269,6 +273,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
       signal?.removeEventListener("abort", onAbort);
       this.#endMs = this.#clock.now();
     }
+    if (this.#array !== undefined) source = arrayReport(this.#arrayOffset); // what was cut, once cutting is over
     const failure = this.#fatal?.error ?? this.#inputFailure;
     this.#state = failure === undefined ? "stopped" : "failed";
     const report: PipelineReport = Object.freeze({
@@ -290,13 +295,15 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     const lanes = this.#lanes;
     const counts: LaneCounts = [];
     for (;;) {
-      await this.#window.waitForRoom();
+      if (!this.#slots.hasRoom) await this.#slots.room();
       if (this.#fatal !== undefined) return;
       const size = this.#sizer.size;
       if (!lanes.firstLaneUrgent || this.#laterInFlight < this.#laterSlots) {
-        const batch = await this.#fill(size, counts);
+        // What is there now first, without a wait; fill (and wait) only for what is missing.
+        const ready = this.#takeNow(size, counts);
+        const batch = ready ?? (await this.#fill(size, counts));
         if (batch.length === 0) {
-          if (this.#fatal !== undefined || (lanes.closed && lanes.size === 0)) return;
+          if (this.#fatal !== undefined || this.#inputDone()) return;
           continue;
         }
         this.#submit(batch, counts);
@@ -309,11 +316,42 @@ export class Pipeline<R, Out> implements AsyncDisposable {
       }
       if (lanes.closed) {
         if (lanes.size === 0) return;
-        await this.#window.settleOne();
+        await this.#slots.nextRelease();
       } else {
-        await Promise.race([lanes.waitForUrgent(), this.#window.settleOne()]);
+        // One watch for the next urgent arrival, kept across turns: a new one per turn would pile up.
+        this.#urgentArrival ??= lanes.waitForUrgent().then(() => {
+          this.#urgentArrival = undefined;
+        });
+        await Promise.race([this.#urgentArrival, this.#slots.nextRelease()]);
       }
     }
+  }
+
+  /** True once no record can come any more: the lanes are closed and empty, and so is the array. */
+  #inputDone(): boolean {
+    const arrayDone = this.#array === undefined || this.#arrayOffset >= this.#array.length || this.#stop.signal.aborted;
+    return arrayDone && this.#lanes.closed && this.#lanes.size === 0;
+  }
+
+  /**
+   * A batch that can be cut without waiting: a slice of the array input, a
+   * full batch from the lanes, or one holding an urgent record. Undefined
+   * when the batch would have to wait to fill.
+   */
+  #takeNow(size: number, counts: LaneCounts): R[] | undefined {
+    const array = this.#array;
+    if (array !== undefined) {
+      const start = this.#arrayOffset;
+      if (this.#stop.signal.aborted || start >= array.length) return undefined;
+      const batch = array.slice(start, start + size);
+      this.#arrayOffset = start + batch.length;
+      counts.length = 1;
+      counts[0] = batch.length;
+      return batch;
+    }
+    const lanes = this.#lanes;
+    if (lanes.size >= size || (lanes.firstLaneUrgent && lanes.depth(0) > 0)) return lanes.take(size, counts);
+    return undefined;
   }
 
   /**
@@ -364,51 +402,58 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     const holdsLater = !this.#lanes.firstLaneUrgent || records.length > (laneCounts[0] as number);
     const ticket = this.#sizer.cut(records.length);
     if (this.#events.wants("batch-cut")) this.#events.emit("batch-cut", { batchId, size: records.length, laneCounts });
-    const cut: Cut<R> = { batchId, records, laneCounts, laneSeqs, urgent, ticket };
     if (holdsLater) this.#laterInFlight++;
     this.#recordsInFlight += records.length;
-    const done = this.#process(cut).finally(() => {
-      if (holdsLater) this.#laterInFlight--;
-      this.#recordsInFlight -= records.length;
-    });
-    this.#window.track(done);
+    this.#slots.take();
+    const submittedMs = this.#clock.now();
+    const cut: Cut<R> = { batchId, records, laneCounts, laneSeqs, urgent, holdsLater, ticket, submittedMs };
+    if (this.#events.wants("batch-submitted")) {
+      this.#events.emit("batch-submitted", { batchId, size: records.length, urgent });
+    }
+    this.#call(records, this.#executor, urgent).then(
+      (outputs) => this.#completed(cut, outputs),
+      (error: unknown) => this.#failed(cut, toError(error)),
+    );
   }
 
-  /** Computes one batch (through the failure policy if its call fails) and writes it. Never rejects. */
-  async #process(cut: Cut<R>): Promise<void> {
-    const { batchId, records } = cut;
-    let outputs: ArrayLike<unknown>;
-    const submittedMs = this.#clock.now();
-    try {
-      if (this.#events.wants("batch-submitted")) {
-        this.#events.emit("batch-submitted", { batchId, size: records.length, urgent: cut.urgent });
-      }
-      outputs = await this.#call(records, this.#executor, cut.urgent);
-      const durationMs = this.#clock.now() - submittedMs;
-      this.#batchesCompleted++;
-      this.#observeSize(batchId, () => this.#sizer.completed(cut.ticket, durationMs));
-      if (this.#events.wants("batch-completed")) {
-        this.#events.emit("batch-completed", { batchId, size: records.length, durationMs });
-      }
-    } catch (error) {
-      try {
-        outputs = await this.#resolveFailure(cut, toError(error));
-      } catch (machinery) {
-        this.#halt(toError(machinery));
-        this.#unwritten += records.length;
-        await this.#offerEmpty(cut);
-        return;
-      }
+  /** The batch's call returned: one output per record. */
+  #completed(cut: Cut<R>, outputs: ArrayLike<unknown>): void {
+    const durationMs = this.#clock.now() - cut.submittedMs;
+    this.#batchesCompleted++;
+    this.#observeSize(cut.batchId, () => this.#sizer.completed(cut.ticket, durationMs));
+    if (this.#events.wants("batch-completed")) {
+      this.#events.emit("batch-completed", { batchId: cut.batchId, size: cut.records.length, durationMs });
     }
-    await this.#offer(cut, outputs);
+    this.#offer(cut, outputs);
+  }
+
+  /** The batch's call failed as a whole: the failure policy turns it into outputs, or the machinery failed. */
+  #failed(cut: Cut<R>, error: Error): void {
+    this.#resolveFailure(cut, error).then(
+      (outputs) => this.#offer(cut, outputs),
+      (machinery: unknown) => {
+        this.#halt(toError(machinery));
+        this.#unwritten += cut.records.length;
+        this.#offer(cut, { length: 0 }, true);
+      },
+    );
+  }
+
+  /** A batch is done with: its slot frees up. */
+  #finish(cut: Cut<R>): void {
+    if (cut.holdsLater) this.#laterInFlight--;
+    this.#recordsInFlight -= cut.records.length;
+    this.#slots.release();
   }
 
   /** One call through the transport; an output count that does not match the batch is the call's failure. */
   async #call(records: readonly R[], executor: Executor, urgent: boolean): Promise<ArrayLike<unknown>> {
-    const options: RunOptions = {
-      ...(urgent ? { priority: "urgent" as const } : {}),
-      ...(this.#settings.taskTimeoutMs === undefined ? {} : { timeoutMs: this.#settings.taskTimeoutMs }),
-    };
+    const options: RunOptions =
+      this.#settings.taskTimeoutMs === undefined
+        ? urgent
+          ? URGENT
+          : NORMAL
+        : { priority: urgent ? "urgent" : "normal", timeoutMs: this.#settings.taskTimeoutMs };
     const outputs = await runBatch(executor, this.#transport, records, options);
     if (outputs === null || typeof outputs !== "object" || outputs.length !== records.length) {
       const got = outputs !== null && typeof outputs === "object" ? outputs.length : "no";
@@ -431,34 +476,20 @@ export class Pipeline<R, Out> implements AsyncDisposable {
       notify: (failed, next) => this.#notify(failed, next),
     };
     const resolution: FailureResolution<R> = await this.#policy.resolve(failure, tools);
-    const outputs = new Array<unknown>(records.length);
-    let at = 0;
-    for (const part of resolution.parts) {
-      const n = part.records.length;
+    const outputs = outputsOf(resolution, records.length, this.#policy.name, (part) => {
       if (part.kind === "computed") {
-        if (part.outputs.length !== n)
-          throw new InvalidArgumentError("a recovered part has the wrong number of outputs");
-        for (let i = 0; i < n; i++) outputs[at + i] = part.outputs[i];
         this.#recoveries++;
         if (this.#events.wants("batch-recovered")) {
-          this.#events.emit("batch-recovered", { batchId, size: n, attempts: part.attempts });
+          this.#events.emit("batch-recovered", { batchId, size: part.records.length, attempts: part.attempts });
         }
-      } else if (part.kind === "failed") {
-        for (let i = 0; i < n; i++) outputs[at + i] = errorRecordOf(part.records[i], part.error);
-      } else {
-        for (let i = 0; i < n; i++) outputs[at + i] = DEAD_LETTERED;
-        this.#deadLetters += n;
+      } else if (part.kind === "dead-lettered") {
+        this.#deadLetters += part.records.length;
         if (this.#events.wants("dead-lettered")) {
-          this.#events.emit("dead-lettered", { batchId, size: n, attempts: part.attempts, error: part.error });
+          const { attempts, error: cause } = part;
+          this.#events.emit("dead-lettered", { batchId, size: part.records.length, attempts, error: cause });
         }
       }
-      at += n;
-    }
-    if (at !== records.length) {
-      throw new InvalidArgumentError(
-        `the failure policy "${this.#policy.name}" accounted for ${at} of ${records.length} records`,
-      );
-    }
+    });
     if (resolution.stop !== undefined) this.#halt(resolution.stop);
     return outputs;
   }
@@ -469,59 +500,68 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     this.#events.emit("batch-failed", { batchId, size: records.length, attempts, error, next });
   }
 
-  /** Offers each lane's part of the batch to the ordered delivery; resolves once all are written. */
-  async #offer(cut: Cut<R>, outputs: ArrayLike<unknown>): Promise<void> {
-    const writes: Promise<void>[] = [];
+  /**
+   * Offers each lane's part of the batch to the ordered delivery; once all
+   * are written the batch is finished. `empty`: its records were given up on,
+   * but its places in the lanes' order must still be filled.
+   */
+  #offer(cut: Cut<R>, outputs: ArrayLike<unknown>, empty = false): void {
+    let parts = 0;
+    for (const count of cut.laneCounts) if (count > 0) parts++;
+    if (parts === 0) {
+      this.#finish(cut);
+      return;
+    }
+    let pending = parts;
+    const written = () => {
+      if (--pending === 0) this.#finish(cut);
+    };
     let start = 0;
     cut.laneCounts.forEach((count, lane) => {
       if (count === 0) return;
-      const end = start + count;
+      const end = empty ? start : start + count;
       const part: Part<R> = { batchId: cut.batchId, lane, records: cut.records, outputs, start, end };
-      writes.push(this.#delivery.offer(lane, cut.laneSeqs[lane] as number, part));
-      start = end;
+      this.#delivery.offer(lane, cut.laneSeqs[lane] as number, part, written);
+      start += empty ? 0 : count;
     });
-    await Promise.all(writes);
   }
 
-  /** Keeps the lanes' order moving when a batch's records were given up on. */
-  async #offerEmpty(cut: Cut<R>): Promise<void> {
-    const empty: ArrayLike<unknown> = { length: 0 };
-    const writes = cut.laneCounts.map((count, lane) =>
-      count === 0
-        ? Promise.resolve()
-        : this.#delivery.offer(lane, cut.laneSeqs[lane] as number, {
-            batchId: cut.batchId,
-            lane,
-            records: cut.records,
-            outputs: empty,
-            start: 0,
-            end: 0,
-          }),
-    );
-    await Promise.all(writes);
-  }
-
-  /** Writes one lane's part to every sink and counts its records. Never rejects. */
-  async #write(part: Part<R>): Promise<void> {
+  /** Writes one lane's part to every sink and counts its records. Never throws or rejects. */
+  #write(part: Part<R>): void | Promise<void> {
     const count = part.end - part.start;
     if (count === 0) return;
     if (this.#gaveUp) return; // counted as unwritten when stopping gave up on it
     if (this.#sinksFailed) {
-      this.#unwritten += count - this.#deadLetteredIn(part);
+      this.#unwritten += count - deadLetteredIn(part);
       return;
     }
-    const batch = this.#sinkBatch(part);
-    const lane = part.lane;
+    const batch = sinkBatchOf<R, Out>(part, this.#lanes.names[part.lane] as string);
+    if (batch.records.length + batch.failures.length === 0) return; // all of it went to the dead-letter log
     this.#sampleLatency(part, batch);
-    try {
-      for (const sink of this.#sinks) await sink.write(batch);
-    } catch (error) {
-      this.#sinksFailed = true;
-      const cause = toError(error);
-      this.#halt(new SinkError(`a sink failed to write: ${cause.message}`, { cause }));
-      this.#unwritten += count - this.#deadLetteredIn(part);
-      return;
+    return this.#writeToSinks(part, batch, 0);
+  }
+
+  /** Sinks from `from` on, in order; synchronous as long as they answer synchronously. */
+  #writeToSinks(part: Part<R>, batch: SinkBatch<R, Out>, from: number): void | Promise<void> {
+    for (let i = from; i < this.#sinks.length; i++) {
+      let pending: void | Promise<void>;
+      try {
+        pending = (this.#sinks[i] as Sink<R, Out>).write(batch);
+      } catch (error) {
+        this.#sinkFailed(part, error);
+        return;
+      }
+      if (pending !== undefined && typeof (pending as Promise<void>).then === "function") {
+        return (pending as Promise<void>).then(
+          () => this.#writeToSinks(part, batch, i + 1),
+          (error: unknown) => this.#sinkFailed(part, error),
+        );
+      }
     }
+    this.#counted(part.lane, batch);
+  }
+
+  #counted(lane: number, batch: SinkBatch<R, Out>): void {
     let poison = 0;
     for (const failure of batch.failures) if (failure.status === "POISON_PILL") poison++;
     this.#poisonPills += poison;
@@ -530,81 +570,27 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     this.#delivered[lane] = (this.#delivered[lane] as number) + batch.records.length + batch.failures.length;
   }
 
-  /** Splits a part into results and failures; no copy in the common case of a whole batch of results. */
-  #sinkBatch(part: Part<R>): SinkBatch<R, Out> {
-    const { records, outputs, start, end } = part;
-    const laneName = this.#lanes.names[part.lane] as string;
-    // Typed-array outputs hold numbers only: no failure can be among them.
-    let clean = ArrayBuffer.isView(outputs);
-    if (!clean) {
-      clean = true;
-      for (let i = start; i < end; i++) {
-        const output = outputs[i];
-        if (output === DEAD_LETTERED || isRecordFailure(output)) {
-          clean = false;
-          break;
-        }
-      }
-    }
-    if (clean) {
-      const whole = start === 0 && end === records.length && end === outputs.length;
-      return {
-        lane: laneName,
-        records: whole ? records : records.slice(start, end),
-        results: (whole ? outputs : sliceOf(outputs, start, end)) as ArrayLike<Out>,
-        failures: [],
-      };
-    }
-    const kept: R[] = [];
-    const results: Out[] = [];
-    const failures: RecordFailure[] = [];
-    for (let i = start; i < end; i++) {
-      const output = outputs[i];
-      if (output === DEAD_LETTERED) continue;
-      if (isRecordFailure(output)) failures.push(output);
-      else {
-        kept.push(records[i] as R);
-        results.push(output as Out);
-      }
-    }
-    return { lane: laneName, records: kept, results, failures };
+  #sinkFailed(part: Part<R>, error: unknown): void {
+    this.#sinksFailed = true;
+    const cause = toError(error);
+    this.#halt(new SinkError(`a sink failed to write: ${cause.message}`, { cause }));
+    this.#unwritten += part.end - part.start - deadLetteredIn(part);
   }
 
-  #deadLetteredIn(part: Part<R>): number {
-    let n = 0;
-    for (let i = part.start; i < part.end; i++) if (part.outputs[i] === DEAD_LETTERED) n++;
-    return n;
-  }
-
-  /**
-   * Latency from creation to delivery, sampled: up to `latencySamples` records
-   * of the part, evenly spaced, each weighted by the records it stands for.
-   */
   #sampleLatency(part: Part<R>, batch: SinkBatch<R, Out>): void {
-    const { records, start, end, lane } = part;
-    const now = this.#clock.now();
     const delivered = batch.records.length + batch.failures.length;
-    if (delivered === 0) return;
-    const count = end - start;
-    const samples = Math.min(count, this.#settings.latencySamples);
-    const histogram = this.#latency[lane] as LatencyHistogram;
-    const weight = delivered / samples;
-    const step = count / samples;
-    let oldest = 0;
-    for (let k = 0; k < samples; k++) {
-      const createdAt = readCreatedAt(this.#schema, records[start + Math.floor(k * step)] as R);
-      const latencyMs = now - createdAt;
-      histogram.record(latencyMs, weight);
-      if (latencyMs > oldest) oldest = latencyMs;
-    }
+    const histogram = this.#latency[part.lane] as LatencyHistogram;
+    const oldest = sampleLatency(
+      part,
+      delivered,
+      this.#schema,
+      this.#clock.now(),
+      this.#settings.latencySamples,
+      histogram,
+    );
     if (this.#events.wants("lane-latency")) {
-      const laneName = this.#lanes.names[lane] as string;
-      this.#events.emit("lane-latency", {
-        batchId: part.batchId,
-        lane: laneName,
-        records: delivered,
-        latencyMs: oldest,
-      });
+      const lane = this.#lanes.names[part.lane] as string;
+      this.#events.emit("lane-latency", { batchId: part.batchId, lane, records: delivered, latencyMs: oldest });
     }
   }
 
@@ -624,7 +610,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     const timedOut = new Promise<boolean>((resolve) => {
       cancel = this.#clock.setTimer(this.#settings.drainTimeoutMs, () => resolve(true));
     });
-    const settled = this.#window.drain().then(() => this.#delivery.idle().then(() => false));
+    const settled = this.#slots.idle().then(() => this.#delivery.idle().then(() => false));
     const gaveUp = await Promise.race([settled, timedOut]);
     cancel?.();
     if (gaveUp) {
@@ -659,7 +645,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
   }
 
   #accounting(): Accounting {
-    const entered = this.#lanes.accepted;
+    const entered = this.#lanes.accepted + this.#arrayOffset;
     const leftInLanes = this.#fatal === undefined && !this.#gaveUp ? 0 : this.#lanes.size;
     const accounted =
       this.#results + this.#errorRecords + this.#poisonPills + this.#deadLetters + this.#unwritten + leftInLanes;
@@ -676,15 +662,6 @@ export class Pipeline<R, Out> implements AsyncDisposable {
   }
 }
 
-function readCreatedAt<R>(schema: RecordSchema<R>, record: R): number {
-  try {
-    return schema.createdAt(record);
-  } catch {
-    return Number.NaN; // a record that cannot be read has no latency; the histogram ignores NaN
-  }
-}
-
-function sliceOf(outputs: ArrayLike<unknown>, start: number, end: number): ArrayLike<unknown> {
-  if (ArrayBuffer.isView(outputs)) return (outputs as unknown as Float64Array).subarray(start, end);
-  return Array.prototype.slice.call(outputs, start, end);
+function arrayReport(total: number): SourceReport {
+  return Object.freeze({ perSource: Object.freeze({ input: total }), total, errors: Object.freeze([]) });
 }

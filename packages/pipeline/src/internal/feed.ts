@@ -62,16 +62,21 @@ async function feedAsync<R>(
   signal: AbortSignal,
 ): Promise<SourceReport> {
   let total = 0;
-  const stopped = new Promise<IteratorResult<R>>((resolve) => {
-    if (signal.aborted) resolve({ done: true, value: undefined });
-    else signal.addEventListener("abort", () => resolve({ done: true, value: undefined }), { once: true });
-  });
+  const STOPPED: IteratorResult<R> = { done: true, value: undefined };
+  // One slot for whichever read is waiting: a stop settles it. (Racing each read against one shared
+  // stop promise would leave a reaction on that promise per record until the stop: memory would grow.)
+  let wake: ((result: IteratorResult<R>) => void) | undefined;
+  const onAbort = () => wake?.(STOPPED);
+  signal.addEventListener("abort", onAbort, { once: true });
   let finished = false;
   try {
     for (;;) {
-      const pending = iterator.next();
-      pending.catch(() => {}); // if the stop wins the race, a later rejection has nobody to hear it
-      const next = await Promise.race([pending, stopped]);
+      if (signal.aborted) break;
+      const next = await new Promise<IteratorResult<R>>((resolve, reject) => {
+        wake = resolve;
+        iterator.next().then(resolve, reject);
+      });
+      wake = undefined;
       if (next.done === true) {
         finished = !signal.aborted;
         break;
@@ -85,6 +90,7 @@ async function feedAsync<R>(
       throw error;
     }
   } finally {
+    signal.removeEventListener("abort", onAbort);
     // Not awaited: an async generator suspended in an await handles return() only when it next yields.
     if (!finished) iterator.return?.()?.catch(() => {});
   }

@@ -1,0 +1,36 @@
+/**
+ * A failure policy's resolution as one output per record of the failed
+ * batch, in the batch's order: the outputs of a retry, an error record for
+ * each record of a failed part, a dead-letter mark for each dead letter.
+ */
+import { errorRecordOf, type FailureResolution, InvalidArgumentError, type ResolvedPart } from "@poolstream/core";
+import { DEAD_LETTERED } from "./sink-batch.ts";
+
+/** Throws `InvalidArgumentError` when the parts do not hold the batch's records exactly once. */
+export function outputsOf<R>(
+  resolution: FailureResolution<R>,
+  records: number,
+  policyName: string,
+  onPart: (part: ResolvedPart<R>) => void,
+): unknown[] {
+  const outputs = new Array<unknown>(records);
+  let at = 0;
+  for (const part of resolution.parts) {
+    const n = part.records.length;
+    if (at + n > records) break;
+    if (part.kind === "computed") {
+      if (part.outputs.length !== n) throw new InvalidArgumentError("a recovered part has the wrong number of outputs");
+      for (let i = 0; i < n; i++) outputs[at + i] = part.outputs[i];
+    } else if (part.kind === "failed") {
+      for (let i = 0; i < n; i++) outputs[at + i] = errorRecordOf(part.records[i], part.error);
+    } else {
+      for (let i = 0; i < n; i++) outputs[at + i] = DEAD_LETTERED;
+    }
+    onPart(part);
+    at += n;
+  }
+  if (at !== records || resolution.parts.reduce((sum, part) => sum + part.records.length, 0) !== records) {
+    throw new InvalidArgumentError(`the failure policy "${policyName}" accounted for ${at} of ${records} records`);
+  }
+  return outputs;
+}

@@ -1,0 +1,70 @@
+/**
+ * Turns one lane's part of a completed batch into what sinks are given:
+ * results with their records, and failures, with dead letters left out
+ * (they are in the dead-letter log). No copy in the common case, a whole
+ * batch of results.
+ */
+import { isRecordFailure, type RecordFailure, type SinkBatch } from "@poolstream/core";
+
+/** Stands in a batch's outputs for a record that went to the dead-letter log. */
+export const DEAD_LETTERED: unique symbol = Symbol("dead-lettered");
+
+/** One lane's part of a completed batch: `records[start, end)` and their outputs (same indices). */
+export interface Part<R> {
+  readonly batchId: number;
+  readonly lane: number;
+  readonly records: readonly R[];
+  readonly outputs: ArrayLike<unknown>;
+  readonly start: number;
+  readonly end: number;
+}
+
+export function sinkBatchOf<R, Out>(part: Part<R>, laneName: string): SinkBatch<R, Out> {
+  const { records, outputs, start, end } = part;
+  // Typed-array outputs hold numbers only: no failure can be among them.
+  let clean = ArrayBuffer.isView(outputs);
+  if (!clean) {
+    clean = true;
+    for (let i = start; i < end; i++) {
+      const output = outputs[i];
+      if (output === DEAD_LETTERED || isRecordFailure(output)) {
+        clean = false;
+        break;
+      }
+    }
+  }
+  if (clean) {
+    const whole = start === 0 && end === records.length && end === outputs.length;
+    return {
+      lane: laneName,
+      records: whole ? records : records.slice(start, end),
+      results: (whole ? outputs : sliceOf(outputs, start, end)) as ArrayLike<Out>,
+      failures: [],
+    };
+  }
+  const kept: R[] = [];
+  const results: Out[] = [];
+  const failures: RecordFailure[] = [];
+  for (let i = start; i < end; i++) {
+    const output = outputs[i];
+    if (output === DEAD_LETTERED) continue;
+    if (isRecordFailure(output)) failures.push(output);
+    else {
+      kept.push(records[i] as R);
+      results.push(output as Out);
+    }
+  }
+  return { lane: laneName, records: kept, results, failures };
+}
+
+/** Records of the part that went to the dead-letter log. */
+export function deadLetteredIn<R>(part: Part<R>): number {
+  let n = 0;
+  for (let i = part.start; i < part.end; i++) if (part.outputs[i] === DEAD_LETTERED) n++;
+  return n;
+}
+
+function sliceOf(outputs: ArrayLike<unknown>, start: number, end: number): ArrayLike<unknown> {
+  if (ArrayBuffer.isView(outputs)) return (outputs as unknown as Float64Array).subarray(start, end);
+  return Array.prototype.slice.call(outputs, start, end);
+}
