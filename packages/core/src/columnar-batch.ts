@@ -99,6 +99,10 @@ export function encodeColumnar<R = SensorRecord>(
       batch.valueKind[i] = ValueKind.notARecord;
       continue;
     }
+    if (schema === (sensorSchema as unknown as RecordSchema<R>)) {
+      encodeSensorRecord(batch, i, record as unknown as Partial<Record<keyof SensorRecord, unknown>>, interner);
+      continue;
+    }
     try {
       const value = schema.value(record);
       const kind = kindOfValue(value);
@@ -113,6 +117,27 @@ export function encodeColumnar<R = SensorRecord>(
     }
   }
   return batch;
+}
+
+/** The default schema's fields read directly: a call per field costs a third of the encoding on the hot path. */
+function encodeSensorRecord(
+  batch: ColumnarBatch,
+  i: number,
+  record: Partial<Record<keyof SensorRecord, unknown>>,
+  interner: SensorInterner,
+): void {
+  try {
+    const value = record.value;
+    const kind = kindOfValue(value);
+    if (kind === ValueKind.number) batch.value[i] = value as number;
+    batch.valueKind[i] = kind;
+    batch.timestamp[i] = record.timestamp as number;
+    batch.createdAt[i] = record.createdAt as number;
+    batch.seq[i] = record.seq as number;
+    batch.sensor[i] = interner.intern(record.sensorId);
+  } catch {
+    batch.valueKind[i] = ValueKind.unreadable;
+  }
 }
 
 /** One record back from its columns (only records that were encoded with kind `number`). */

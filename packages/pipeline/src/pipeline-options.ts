@@ -51,7 +51,11 @@ export interface PipelineOptions<R, Out> {
    * urgent records only. Default: half the executor's capacity, rounded up.
    */
   readonly laterSlots?: number;
-  /** Records per batch and lane whose latency is sampled (each weighted by the share it stands for). Default 8. */
+  /**
+   * Records per batch and lane whose latency is sampled, from the oldest to the
+   * newest, each weighted by the share it stands for. Default 2: more costs
+   * measurable throughput on cheap kernels.
+   */
   readonly latencySamples?: number;
   readonly clock?: Clock;
 }
@@ -114,6 +118,6 @@ export function checkOptions<R, Out>(options: PipelineOptions<R, Out>): Pipeline
     taskTimeoutMs: options.taskTimeoutMs,
     drainTimeoutMs: options.drainTimeoutMs ?? 30_000,
     laterSlots: options.laterSlots,
-    latencySamples: options.latencySamples ?? 8,
+    latencySamples: options.latencySamples ?? 2,
   };
 }

@@ -293,7 +293,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     const lanes = this.#lanes;
     const counts: LaneCounts = [];
     for (;;) {
-      if (!this.#slots.hasRoom) await this.#slots.room();
+      while (!this.#slots.hasRoom) await this.#slots.nextRelease();
       if (this.#fatal !== undefined) return;
       const size = this.#sizer.size;
       if (!lanes.firstLaneUrgent || this.#laterInFlight < this.#laterSlots) {
@@ -317,6 +317,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
         await this.#slots.nextRelease();
       } else {
         // One watch for the next urgent arrival, kept across turns: a new one per turn would pile up.
+        // (A release is watched anew each turn; the slots keep only the latest watcher.)
         this.#urgentArrival ??= lanes.waitForUrgent().then(() => {
           this.#urgentArrival = undefined;
         });
@@ -395,7 +396,10 @@ export class Pipeline<R, Out> implements AsyncDisposable {
   #submit(records: R[], counts: LaneCounts): void {
     const batchId = this.#batchesCut++;
     const laneCounts = counts.slice();
-    const laneSeqs = laneCounts.map((count, lane) => (count > 0 ? this.#delivery.reserve(lane) : -1));
+    const laneSeqs =
+      laneCounts.length === 1
+        ? [this.#delivery.reserve(0)]
+        : laneCounts.map((count, lane) => (count > 0 ? this.#delivery.reserve(lane) : -1));
     const urgent = this.#lanes.firstLaneUrgent && (laneCounts[0] as number) > 0;
     const holdsLater = !this.#lanes.firstLaneUrgent || records.length > (laneCounts[0] as number);
     const ticket = this.#sizer.cut(records.length);
@@ -417,8 +421,10 @@ export class Pipeline<R, Out> implements AsyncDisposable {
   /** The batch's call returned: one output per record. */
   #completed(cut: Cut<R>, outputs: ArrayLike<unknown>): void {
     const durationMs = this.#clock.now() - cut.submittedMs;
+    const from = this.#sizer.size;
+    this.#sizer.completed(cut.ticket, durationMs);
+    if (this.#sizer.size !== from) this.#sizeChanged(cut.batchId, from);
     this.#batchesCompleted++;
-    this.#observeSize(cut.batchId, () => this.#sizer.completed(cut.ticket, durationMs));
     if (this.#events.wants("batch-completed")) {
       this.#events.emit("batch-completed", { batchId: cut.batchId, size: cut.records.length, durationMs });
     }
@@ -445,19 +451,20 @@ export class Pipeline<R, Out> implements AsyncDisposable {
   }
 
   /** One call through the transport; an output count that does not match the batch is the call's failure. */
-  async #call(records: readonly R[], executor: Executor, urgent: boolean): Promise<ArrayLike<unknown>> {
+  #call(records: readonly R[], executor: Executor, urgent: boolean): Promise<ArrayLike<unknown>> {
     const options: RunOptions =
       this.#settings.taskTimeoutMs === undefined
         ? urgent
           ? URGENT
           : NORMAL
         : { priority: urgent ? "urgent" : "normal", timeoutMs: this.#settings.taskTimeoutMs };
-    const outputs = await runBatch(executor, this.#transport, records, options);
-    if (outputs === null || typeof outputs !== "object" || outputs.length !== records.length) {
-      const got = outputs !== null && typeof outputs === "object" ? outputs.length : "no";
-      throw new InvalidArgumentError(`the kernel returned ${got} outputs for ${records.length} records`);
-    }
-    return outputs;
+    return runBatch(executor, this.#transport, records, options).then((outputs) => {
+      if (outputs === null || typeof outputs !== "object" || outputs.length !== records.length) {
+        const got = outputs !== null && typeof outputs === "object" ? outputs.length : "no";
+        throw new InvalidArgumentError(`the kernel returned ${got} outputs for ${records.length} records`);
+      }
+      return outputs;
+    });
   }
 
   /** Turns a failed batch into one output per record (results, error records, dead-letter marks). */
@@ -504,6 +511,13 @@ export class Pipeline<R, Out> implements AsyncDisposable {
    * but its places in the lanes' order must still be filled.
    */
   #offer(cut: Cut<R>, outputs: ArrayLike<unknown>, empty = false): void {
+    if (cut.laneCounts.length === 1) {
+      // One lane: one part, the whole batch.
+      const end = empty ? 0 : cut.records.length;
+      const part: Part<R> = { batchId: cut.batchId, lane: 0, records: cut.records, outputs, start: 0, end };
+      this.#delivery.offer(0, cut.laneSeqs[0] as number, part, () => this.#finish(cut));
+      return;
+    }
     let parts = 0;
     for (const count of cut.laneCounts) if (count > 0) parts++;
     if (parts === 0) {
@@ -592,11 +606,8 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     }
   }
 
-  #observeSize(batchId: number, change: () => void): void {
-    const from = this.#sizer.size;
-    change();
+  #sizeChanged(batchId: number, from: number): void {
     const to = this.#sizer.size;
-    if (to === from) return;
     if (this.#sizeHistory.length >= SIZE_HISTORY_LIMIT) this.#sizeHistory.splice(1, 1);
     this.#sizeHistory.push({ batch: this.#batchesCut, size: to });
     if (this.#events.wants("size-changed")) this.#events.emit("size-changed", { batchId, from, to });

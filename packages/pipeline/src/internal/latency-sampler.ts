@@ -1,8 +1,11 @@
 /**
  * Latency from creation to delivery, sampled: up to `samples` records of a
- * part, evenly spaced, each weighted by the records it stands for. Reading a
- * field through the schema and filling a bucket for every record would cost
- * more than the light kernels themselves.
+ * part, evenly spaced from its first (the oldest) to its last (the newest),
+ * each weighted by the records it stands for. Reading a field through the
+ * schema and filling a bucket for every record would cost more than the light
+ * kernels themselves: measured on the light kernel at batch 100, 8 samples a
+ * batch cost about 3 µs, 5 % of the pipeline's throughput; 2 cost nothing
+ * measurable.
  */
 import type { LatencyHistogram, RecordSchema } from "@poolstream/core";
 import type { Part } from "./sink-batch.ts";
@@ -19,10 +22,10 @@ export function sampleLatency<R>(
   const count = part.end - part.start;
   const taken = Math.min(count, samples);
   const weight = delivered / taken;
-  const step = count / taken;
+  const step = taken > 1 ? (count - 1) / (taken - 1) : 0;
   let oldest = 0;
   for (let k = 0; k < taken; k++) {
-    const latencyMs = nowMs - createdAtOf(schema, part.records[part.start + Math.floor(k * step)] as R);
+    const latencyMs = nowMs - createdAtOf(schema, part.records[part.start + Math.round(k * step)] as R);
     histogram.record(latencyMs, weight);
     if (latencyMs > oldest) oldest = latencyMs;
   }
