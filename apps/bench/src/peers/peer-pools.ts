@@ -6,7 +6,7 @@
 import { Piscina } from "piscina";
 import { FixedThreadPool } from "poolifier";
 import Tinypool from "tinypool";
-import { runBatchesWith } from "../drivers.ts";
+import { runBatchesWith } from "./batch-loop.ts";
 import type { PeerTask } from "./peer-worker.ts";
 
 export interface PeerPool {

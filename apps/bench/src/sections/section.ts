@@ -20,6 +20,8 @@ export interface SectionReport {
   readonly markdown: readonly string[];
   /** Rows of the targets table: `| target | measured | met/missed |`. */
   readonly targets: readonly string[];
+  /** Bullets for "why targets are missed": the mechanism behind a missed target, with this run's figures. */
+  readonly why?: readonly string[];
 }
 
 export function targetRow(target: string, measured: string, met: boolean): string {

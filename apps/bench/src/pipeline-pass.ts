@@ -1,0 +1,23 @@
+/**
+ * One pass of records through `pipeline(...)`, as a user would run it: an
+ * array source, one sizer, the WorkerPool as executor, one transport, no
+ * sinks. Every poolstream throughput in the report is a pass of this.
+ */
+import type { BatchSizer, Executor, SensorRecord } from "@poolstream/core";
+import { type PipelineReport, pipeline } from "@poolstream/pipeline";
+import type { AnyTransport } from "./peers/batch-loop.ts";
+
+/** Runs `records` through a fresh pipeline; throws unless every record came out as a result. */
+export async function runPipeline(
+  executor: Executor,
+  transport: AnyTransport,
+  records: readonly SensorRecord[],
+  sizer: BatchSizer,
+): Promise<PipelineReport> {
+  const report = await pipeline({ source: records, executor, transport, sizer }).run();
+  const { accounting } = report;
+  if (!accounting.holds || accounting.results !== records.length) {
+    throw new Error(`lost records: ${accounting.results} results of ${records.length} records`);
+  }
+  return report;
+}
