@@ -62,6 +62,8 @@ describe("AsyncSensorSource", () => {
   });
 
   test("rejects a negative interval", () => {
-    expect(() => new AsyncSensorSource({ id: "x", intervalMs: -1 })).toThrow(InvalidArgumentError);
+    for (const intervalMs of [-1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31]) {
+      expect(() => new AsyncSensorSource({ id: "x", intervalMs })).toThrow(InvalidArgumentError);
+    }
   });
 });

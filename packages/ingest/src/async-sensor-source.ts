@@ -41,8 +41,9 @@ export class AsyncSensorSource implements AsyncIterable<SensorRecord> {
 
   constructor(options: AsyncSensorSourceOptions) {
     const intervalMs = options.intervalMs ?? 50;
-    if (!(intervalMs >= 0 && Number.isFinite(intervalMs))) {
-      throw new InvalidArgumentError(`intervalMs must be a finite number >= 0, got ${intervalMs}`);
+    // A timer cannot hold more than 2^31 − 1 ms: beyond it, it fires at once.
+    if (!(intervalMs >= 0 && intervalMs <= 2 ** 31 - 1)) {
+      throw new InvalidArgumentError(`intervalMs must be a number of ms in [0, 2^31 - 1], got ${intervalMs}`);
     }
     if (options.failAfter !== undefined && !(Number.isInteger(options.failAfter) && options.failAfter >= 0)) {
       throw new InvalidArgumentError(`failAfter must be an integer >= 0, got ${options.failAfter}`);

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import { AdaptiveSizer } from "@poolstream/batching";
 import { defineKernel, InvalidArgumentError, ManualClock, objectTransport } from "@poolstream/core";
-import { pipeline } from "@poolstream/pipeline";
-import { driveClock, SimulatedExecutor } from "../test/fixtures/simulated-executor.ts";
-import { AdaptiveSizer } from "./adaptive-sizer.ts";
+import { pipeline } from "../src/pipeline.ts";
+import { driveClock, SimulatedExecutor } from "./fixtures/simulated-executor.ts";
 
 export const doubleAll = defineKernel(import.meta.url, "doubleAll", (batch: readonly number[]) =>
   batch.map((x) => x * 2),
