@@ -330,4 +330,50 @@ describe("pipeline: the one loop (in-process executor)", () => {
     expect(() => pipeline({ ...base, sinks: [{ write: () => {} } as never] })).toThrow(InvalidArgumentError);
     expect(() => pipeline({ ...base, lanes: fifoLane({ capacity: 0 }) })).toThrow(InvalidArgumentError);
   });
+
+  test("a slow sink holds the loop back: at most capacity batches at the executor and capacity waiting to be written", async () => {
+    await using executor = new InProcessExecutor({ capacity: 2 });
+    const gates: (() => void)[] = [];
+    let writing = 0;
+    let mostAtOnce = 0;
+    const slow: Sink<Reading, unknown> = {
+      write: () =>
+        new Promise<void>((resolve) => {
+          writing++;
+          mostAtOnce = Math.max(mostAtOnce, writing);
+          gates.push(() => {
+            writing--;
+            resolve();
+          });
+        }),
+      close: () => {},
+    };
+    const p = pipeline({
+      source: readings(100),
+      executor,
+      transport: objectTransport(slowEcho),
+      sizer: fixedSize(5),
+      sinks: [slow],
+    });
+    const done = p.run();
+    await Bun.sleep(30);
+    // Nothing has been written, so cutting stopped: at most 2 computed and unwritten, and 2 more at the executor.
+    const cut = p.stats().counters.batchesCut;
+    expect(cut).toBeGreaterThanOrEqual(2);
+    expect(cut).toBeLessThanOrEqual(4);
+    await Bun.sleep(30);
+    expect(p.stats().counters.batchesCut).toBe(cut);
+    expect(p.stats().inFlight).toBe(cut);
+    let finished = false;
+    void done.finally(() => {
+      finished = true;
+    });
+    while (!finished) {
+      gates.shift()?.();
+      await Bun.sleep(1);
+    }
+    const report = await done;
+    expect(mostAtOnce).toBe(1); // a sink sees one write at a time
+    expect(report.accounting).toMatchObject({ entered: 100, results: 100, holds: true });
+  });
 });

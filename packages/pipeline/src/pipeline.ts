@@ -86,6 +86,8 @@ interface Cut<R> {
   readonly holdsLater: boolean;
   readonly ticket: unknown;
   readonly submittedMs: number;
+  /** The executor returned it (a failed call does not count). */
+  computed: boolean;
 }
 
 /**
@@ -408,7 +410,17 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     this.#recordsInFlight += records.length;
     this.#slots.take();
     const submittedMs = this.#clock.now();
-    const cut: Cut<R> = { batchId, records, laneCounts, laneSeqs, urgent, holdsLater, ticket, submittedMs };
+    const cut: Cut<R> = {
+      batchId,
+      records,
+      laneCounts,
+      laneSeqs,
+      urgent,
+      holdsLater,
+      ticket,
+      submittedMs,
+      computed: false,
+    };
     if (this.#events.wants("batch-submitted")) {
       this.#events.emit("batch-submitted", { batchId, size: records.length, urgent });
     }
@@ -420,6 +432,14 @@ export class Pipeline<R, Out> implements AsyncDisposable {
 
   /** The batch's call returned: one output per record. */
   #completed(cut: Cut<R>, outputs: ArrayLike<unknown>): void {
+    // The executor is free for the next batch: let the loop send it before this one is written,
+    // so a worker does not wait for the main thread's bookkeeping.
+    cut.computed = true;
+    this.#slots.computed();
+    queueMicrotask(() => this.#afterCompleted(cut, outputs));
+  }
+
+  #afterCompleted(cut: Cut<R>, outputs: ArrayLike<unknown>): void {
     const durationMs = this.#clock.now() - cut.submittedMs;
     const from = this.#sizer.size;
     this.#sizer.completed(cut.ticket, durationMs);
@@ -447,7 +467,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
   #finish(cut: Cut<R>): void {
     if (cut.holdsLater) this.#laterInFlight--;
     this.#recordsInFlight -= cut.records.length;
-    this.#slots.release();
+    this.#slots.release(cut.computed);
   }
 
   /** One call through the transport; an output count that does not match the batch is the call's failure. */

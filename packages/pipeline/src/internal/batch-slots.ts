@@ -7,7 +7,10 @@
  */
 export class BatchSlots {
   readonly capacity: number;
+  /** Batches taken and not yet released: at the executor, or computed and waiting to be written. */
   #out = 0;
+  /** Of those, the ones the executor has returned (they no longer occupy it). */
+  #computed = 0;
   #releaseWaiter: (() => void) | undefined;
   #idleWaiters: (() => void)[] = [];
 
@@ -20,23 +23,41 @@ export class BatchSlots {
     return this.#out;
   }
 
+  /**
+   * Room for another batch: fewer than `capacity` at the executor, and fewer
+   * than `capacity` computed but not yet written (so a slow sink still holds
+   * the loop back, while a batch being written no longer keeps the executor
+   * waiting for its next one).
+   */
   get hasRoom(): boolean {
-    return this.#out < this.capacity;
+    const atExecutor = this.#out - this.#computed;
+    return atExecutor < this.capacity && this.#computed < this.capacity;
   }
 
   take(): void {
     this.#out++;
   }
 
-  /** A batch is done: wake the loop if it waits, and whoever waits for the end. */
-  release(): void {
+  /** The executor returned a batch; it is yet to be written. */
+  computed(): void {
+    this.#computed++;
+    this.#wake();
+  }
+
+  /** A batch is done (written, or given up on); `wasComputed` when `computed()` was called for it. */
+  release(wasComputed: boolean): void {
     this.#out--;
+    if (wasComputed) this.#computed--;
+    this.#wake();
+    if (this.#out === 0 && this.#idleWaiters.length > 0) for (const done of this.#idleWaiters.splice(0)) done();
+  }
+
+  #wake(): void {
     const wake = this.#releaseWaiter;
     if (wake !== undefined) {
       this.#releaseWaiter = undefined;
       wake();
     }
-    if (this.#out === 0 && this.#idleWaiters.length > 0) for (const done of this.#idleWaiters.splice(0)) done();
   }
 
   /** Resolves the next time a batch is done (at once when none is out). For the one cutting loop only. */
