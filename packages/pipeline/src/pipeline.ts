@@ -432,14 +432,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
 
   /** The batch's call returned: one output per record. */
   #completed(cut: Cut<R>, outputs: ArrayLike<unknown>): void {
-    // The executor is free for the next batch: let the loop send it before this one is written,
-    // so a worker does not wait for the main thread's bookkeeping.
-    cut.computed = true;
-    this.#slots.computed();
-    queueMicrotask(() => this.#afterCompleted(cut, outputs));
-  }
-
-  #afterCompleted(cut: Cut<R>, outputs: ArrayLike<unknown>): void {
+    // The sizer hears of it at once, so the next batch is cut at the size it decides.
     const durationMs = this.#clock.now() - cut.submittedMs;
     const from = this.#sizer.size;
     this.#sizer.completed(cut.ticket, durationMs);
@@ -448,7 +441,11 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     if (this.#events.wants("batch-completed")) {
       this.#events.emit("batch-completed", { batchId: cut.batchId, size: cut.records.length, durationMs });
     }
-    this.#offer(cut, outputs);
+    // The executor is free for the next batch: let the loop send it before this one is written,
+    // so a worker does not wait for the main thread's bookkeeping.
+    cut.computed = true;
+    this.#slots.computed();
+    queueMicrotask(() => this.#offer(cut, outputs));
   }
 
   /** The batch's call failed as a whole: the failure policy turns it into outputs, or the machinery failed. */
