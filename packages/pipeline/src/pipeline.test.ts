@@ -376,4 +376,24 @@ describe("pipeline: the one loop (in-process executor)", () => {
     expect(mostAtOnce).toBe(1); // a sink sees one write at a time
     expect(report.accounting).toMatchObject({ entered: 100, results: 100, holds: true });
   });
+
+  test("stopping gives up on batches still in flight after drainTimeoutMs: counted as not written, dropped when they return", async () => {
+    await using executor = new InProcessExecutor({ capacity: 2 });
+    const sink = new MemorySink<Reading>();
+    // Every batch's first reading says it takes 200 ms; stopping waits 20 ms.
+    const p = pipeline({
+      source: readings(10, () => 200),
+      executor,
+      transport: objectTransport(slowEcho),
+      sizer: fixedSize(5),
+      drainTimeoutMs: 20,
+      sinks: [sink],
+    });
+    const report = await p.run();
+    expect(report.drained).toBe(false);
+    expect(report.accounting).toMatchObject({ entered: 10, results: 0, unwritten: 10, holds: true });
+    await executor.close(); // the two batches come back now, after the report
+    expect(sink.results).toEqual([]);
+    expect(p.stats().accounting).toMatchObject({ results: 0, unwritten: 10, holds: true });
+  });
 });

@@ -88,6 +88,8 @@ interface Cut<R> {
   readonly submittedMs: number;
   /** The executor returned it (a failed call does not count). */
   computed: boolean;
+  /** Its records the failure policy committed to the dead-letter log (already counted as dead letters). */
+  deadLettered: number;
 }
 
 /**
@@ -133,6 +135,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
   #laterInFlight = 0;
   #urgentArrival: Promise<void> | undefined;
   #recordsInFlight = 0;
+  #deadLetteredInFlight = 0;
   #batchesCut = 0;
   #batchesCompleted = 0;
   #failedCalls = 0;
@@ -295,6 +298,8 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     const lanes = this.#lanes;
     const counts: LaneCounts = [];
     for (;;) {
+      // Ended input first: the batches still out are the drain's to wait for, within its timeout.
+      if (this.#fatal !== undefined || this.#inputDone()) return;
       while (!this.#slots.hasRoom) await this.#slots.nextRelease();
       if (this.#fatal !== undefined) return;
       const size = this.#sizer.size;
@@ -330,8 +335,8 @@ export class Pipeline<R, Out> implements AsyncDisposable {
 
   /** True once no record can come any more: the lanes are closed and empty, and so is the array. */
   #inputDone(): boolean {
-    const arrayDone = this.#array === undefined || this.#arrayOffset >= this.#array.length || this.#stop.signal.aborted;
-    return arrayDone && this.#lanes.closed && this.#lanes.size === 0;
+    if (this.#array !== undefined) return this.#arrayOffset >= this.#array.length || this.#stop.signal.aborted;
+    return this.#lanes.closed && this.#lanes.size === 0;
   }
 
   /**
@@ -420,6 +425,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
       ticket,
       submittedMs,
       computed: false,
+      deadLettered: 0,
     };
     if (this.#events.wants("batch-submitted")) {
       this.#events.emit("batch-submitted", { batchId, size: records.length, urgent });
@@ -464,6 +470,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
   #finish(cut: Cut<R>): void {
     if (cut.holdsLater) this.#laterInFlight--;
     this.#recordsInFlight -= cut.records.length;
+    this.#deadLetteredInFlight -= cut.deadLettered;
     this.#slots.release(cut.computed);
   }
 
@@ -506,6 +513,8 @@ export class Pipeline<R, Out> implements AsyncDisposable {
         }
       } else if (part.kind === "dead-lettered") {
         this.#deadLetters += part.records.length;
+        this.#deadLetteredInFlight += part.records.length;
+        cut.deadLettered += part.records.length;
         if (this.#events.wants("dead-lettered")) {
           const { attempts, error: cause } = part;
           this.#events.emit("dead-lettered", { batchId, size: part.records.length, attempts, error: cause });
@@ -642,7 +651,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     if (gaveUp) {
       // What is still in flight will not be written: count it now, and drop it when it comes back.
       this.#gaveUp = true;
-      this.#unwritten += this.#recordsInFlight;
+      this.#unwritten += this.#recordsInFlight - this.#deadLetteredInFlight; // dead letters are counted already
     }
   }
 
