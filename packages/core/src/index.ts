@@ -29,6 +29,7 @@ export {
   ValueKind,
 } from "./columnar-batch.ts";
 export { Deque } from "./deque.ts";
+export { checkDurationMs, durationError, isDurationMs, MAX_DURATION_MS } from "./durations.ts";
 export {
   AbortError,
   ErrorCode,
@@ -75,7 +76,7 @@ export {
   type RecordFailure,
   RecordStatus,
 } from "./record-failure.ts";
-export { type RecordSchema, recordKey, type SchemaFields, schemaOf, sensorSchema } from "./record-schema.ts";
+export { type RecordSchema, type SchemaFields, schemaOf, sensorSchema } from "./record-schema.ts";
 export type { ProcessedFields, ProcessedRecord, SensorRecord } from "./records.ts";
 export { SensorInterner } from "./sensor-interner.ts";
 export type { Sink, SinkBatch } from "./sink.ts";

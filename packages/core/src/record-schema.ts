@@ -65,8 +65,3 @@ export const sensorSchema: RecordSchema<SensorRecord> = schemaOf<SensorRecord>({
   timestamp: "timestamp",
   createdAt: "createdAt",
 });
-
-/** `sensorId#seq`, the identity by which a record is accounted for. */
-export function recordKey<R>(schema: RecordSchema<R>, record: R): string {
-  return `${String(schema.sensorId(record))}#${schema.seq(record)}`;
-}

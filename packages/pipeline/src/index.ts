@@ -6,12 +6,7 @@ export type {
   PipelineEventMap,
   PipelineEventType,
 } from "./pipeline-events.ts";
-export {
-  checkDuration,
-  MAX_DURATION_MS,
-  type PipelineOptions,
-  type PipelineTransport,
-} from "./pipeline-options.ts";
+export type { PipelineOptions, PipelineTransport } from "./pipeline-options.ts";
 export type {
   Accounting,
   LaneSnapshot,

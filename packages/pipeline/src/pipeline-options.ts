@@ -3,6 +3,7 @@ import {
   type BatchSizer,
   type BatchTransport,
   type Clock,
+  checkDurationMs,
   type Executor,
   type FailurePolicy,
   InvalidArgumentError,
@@ -12,9 +13,6 @@ import {
   type Sink,
 } from "@poolstream/core";
 import type { PipelineInput } from "./internal/feed.ts";
-
-/** The longest duration a timer can hold (setTimeout overflows above 2^31 − 1 ms). */
-export const MAX_DURATION_MS = 2 ** 31 - 1;
 
 /** A transport whose decoded output is one entry per record: a result, or an error record / poison pill. */
 // biome-ignore lint/suspicious/noExplicitAny: the wire types are the transport's own business
@@ -70,18 +68,17 @@ export interface PipelineSettings {
   readonly latencySamples: number;
 }
 
-/** A duration in ms: finite, > 0 and small enough for a timer. */
-export function checkDuration(name: string, value: number | undefined): void {
-  if (value === undefined) return;
-  if (!(typeof value === "number" && Number.isFinite(value) && value > 0 && value <= MAX_DURATION_MS)) {
-    throw new InvalidArgumentError(`${name} must be a number of ms in (0, ${MAX_DURATION_MS}], got ${value}`);
-  }
+function checkDuration(name: string, value: number | undefined): void {
+  if (value !== undefined) checkDurationMs(name, value);
 }
+
+/** Counts (slots, samples, sizes) have the same ceiling as durations: 2^31 − 1. */
+const MAX_COUNT = 2 ** 31 - 1;
 
 function checkCount(name: string, value: number | undefined, min: number): void {
   if (value === undefined) return;
-  if (!(Number.isInteger(value) && value >= min && value <= MAX_DURATION_MS)) {
-    throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${MAX_DURATION_MS}, got ${value}`);
+  if (!(Number.isInteger(value) && value >= min && value <= MAX_COUNT)) {
+    throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${MAX_COUNT}, got ${value}`);
   }
 }
 

@@ -12,10 +12,13 @@
 import {
   AbortError,
   type Clock,
+  checkDurationMs,
   Deque,
+  durationError,
   type Executor,
   type ExecutorStats,
   InvalidArgumentError,
+  isDurationMs,
   type Kernel,
   type KernelRef,
   NestedPoolError,
@@ -58,8 +61,6 @@ export interface WorkerPoolOptions {
   readonly clock?: Clock;
 }
 
-/** The largest delay a timer can hold; beyond it, timers fire at once. */
-const MAX_DURATION_MS = 2 ** 31 - 1;
 const MAX_SIZE = 1024;
 const MAX_PIPELINE_DEPTH = 1024;
 
@@ -136,8 +137,8 @@ export class WorkerPool implements Executor {
     this.size = checkInteger("size", options.size ?? 4, MAX_SIZE);
     this.pipelineDepth = checkInteger("pipelineDepth", options.pipelineDepth ?? 2, MAX_PIPELINE_DEPTH);
     this.#taskTimeoutMs =
-      options.taskTimeoutMs === undefined ? undefined : checkDuration("taskTimeoutMs", options.taskTimeoutMs);
-    this.#closeTimeoutMs = checkDuration("closeTimeoutMs", options.closeTimeoutMs ?? 30_000);
+      options.taskTimeoutMs === undefined ? undefined : checkDurationMs("taskTimeoutMs", options.taskTimeoutMs);
+    this.#closeTimeoutMs = checkDurationMs("closeTimeoutMs", options.closeTimeoutMs ?? 30_000);
     this.#name = options.name ?? "poolstream";
     this.#clock = options.clock ?? systemClock;
     try {
@@ -170,7 +171,7 @@ export class WorkerPool implements Executor {
     if (ref === undefined) {
       return Promise.reject(new InvalidArgumentError("task must be a kernel made with defineKernel"));
     }
-    if (options.timeoutMs !== undefined && !isDuration(options.timeoutMs)) {
+    if (options.timeoutMs !== undefined && !isDurationMs(options.timeoutMs)) {
       return Promise.reject(durationError("timeoutMs", options.timeoutMs));
     }
     const timeoutMs = options.timeoutMs ?? this.#taskTimeoutMs;
@@ -427,20 +428,6 @@ function checkInteger(name: string, value: number, max: number): number {
   if (!Number.isInteger(value) || value < 1 || value > max) {
     throw new InvalidArgumentError(`${name} must be an integer from 1 to ${max}, got ${value}`);
   }
-  return value;
-}
-
-/** Milliseconds a timer can wait: more than 0, at most 2^31 − 1 (NaN and Infinity are not). */
-function isDuration(value: number): boolean {
-  return typeof value === "number" && value > 0 && value <= MAX_DURATION_MS;
-}
-
-function durationError(name: string, value: number): InvalidArgumentError {
-  return new InvalidArgumentError(`${name} must be a number of ms in (0, 2^31 - 1], got ${value}`);
-}
-
-function checkDuration(name: string, value: number): number {
-  if (!isDuration(value)) throw durationError(name, value);
   return value;
 }
 
