@@ -108,4 +108,27 @@ describe("AsyncIngestionLayer", () => {
     const a = new AsyncSensorSource({ id: "a", clock });
     expect(() => new AsyncIngestionLayer([a, new AsyncSensorSource({ id: "a", clock })])).toThrow("unique");
   });
+
+  test("a source that never yields, or ignores the signal, does not hold the stop up", async () => {
+    const queue = new BoundedQueue<SensorRecord>({ capacity: 10 });
+    let returned = false;
+    const silent = {
+      id: "silent",
+      readings: () => ({
+        [Symbol.asyncIterator]: () => ({
+          next: () => new Promise<IteratorResult<SensorRecord>>(() => {}),
+          return: async () => {
+            returned = true;
+            return { done: true as const, value: undefined };
+          },
+        }),
+      }),
+    };
+    const stop = new AbortController();
+    const run = new AsyncIngestionLayer([silent]).ingest(queue, stop.signal);
+    stop.abort();
+    const report = await run;
+    expect(report).toMatchObject({ total: 0, errors: [] });
+    expect(returned).toBe(true);
+  });
 });

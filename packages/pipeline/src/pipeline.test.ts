@@ -2,6 +2,8 @@ import { describe, expect, test } from "bun:test";
 import {
   BoundedQueue,
   columnarTransport,
+  type Executor,
+  type FailurePolicy,
   fifoLane,
   fixedSize,
   InProcessExecutor,
@@ -395,5 +397,93 @@ describe("pipeline: the one loop (in-process executor)", () => {
     await executor.close(); // the two batches come back now, after the report
     expect(sink.results).toEqual([]);
     expect(p.stats().accounting).toMatchObject({ results: 0, unwritten: 10, holds: true });
+  });
+
+  test("stopping is bounded even when the executor never answers and the input ignores the stop", async () => {
+    const never: Executor = {
+      capacity: 1,
+      run: () => new Promise(() => {}),
+      close: async () => {},
+      stats: () => new InProcessExecutor().stats(),
+      [Symbol.asyncDispose]: async () => {},
+    };
+    for (const source of [readings(10), { ingest: () => new Promise<never>(() => {}) }]) {
+      const p = pipeline<Reading, unknown>({
+        source: source as Reading[],
+        executor: never,
+        transport: objectTransport(slowEcho),
+        sizer: fixedSize(1),
+        durationMs: 20,
+        drainTimeoutMs: 50,
+      });
+      const started = performance.now();
+      const report = await p.run();
+      expect(performance.now() - started).toBeLessThan(5_000); // generous; it would hang for ever
+      expect(report.drained).toBe(false);
+      expect(report.accounting.holds).toBe(true);
+      expect(report.accounting.unwritten).toBe(report.inFlight);
+      await p.close(); // idempotent after the run
+    }
+  });
+
+  test("a sizer that asks for an impossible size, or throws, stops the pipeline with a typed error", async () => {
+    await using executor = new InProcessExecutor();
+    let calls = 0;
+    const shrinking = {
+      name: "shrinking",
+      get size() {
+        return calls++ < 3 ? 5 : 0;
+      },
+      cut: () => undefined,
+      completed: () => {},
+    };
+    const throwing = {
+      name: "throwing",
+      size: 5,
+      cut: () => undefined,
+      completed: () => {
+        throw new RangeError("bug in the sizer");
+      },
+    };
+    for (const sizer of [shrinking, throwing]) {
+      const error = (await pipeline({ source: readings(50), executor, transport: objectTransport(slowEcho), sizer })
+        .run()
+        .catch((e: unknown) => e)) as PipelineFailedError<PipelineReport>;
+      expect(error).toBeInstanceOf(PipelineFailedError);
+      expect(error.cause).toBeInstanceOf(InvalidArgumentError);
+      expect(error.report.accounting.holds).toBe(true);
+    }
+  });
+
+  test("a failure policy whose parts do not add up is a failure of the machinery, and nothing is counted twice", async () => {
+    await using executor = new InProcessExecutor();
+    const sloppy: FailurePolicy = {
+      name: "sloppy",
+      resolve: async (failure) => ({
+        parts: [
+          { kind: "dead-lettered", records: failure.records, error: failure.error, attempts: 1 },
+          { kind: "failed", records: failure.records.slice(0, 1), error: failure.error, attempts: 1 },
+        ],
+      }),
+    };
+    const error = (await pipeline({
+      source: readings(4, () => 666),
+      executor,
+      transport: objectTransport(doubleReadings),
+      sizer: fixedSize(4),
+      schema: readingSchema,
+      failurePolicy: sloppy,
+    })
+      .run()
+      .catch((e: unknown) => e)) as PipelineFailedError<PipelineReport>;
+    expect((error.cause as Error).message).toContain("accounted for 5 of 4 records");
+    expect(error.report.accounting).toMatchObject({ entered: 4, deadLetters: 0, unwritten: 4, holds: true });
+  });
+
+  test("closed before it ran: stopped, with nothing elapsed", async () => {
+    await using executor = new InProcessExecutor();
+    const p = pipeline({ source: readings(3), executor, transport: objectTransport(slowEcho) });
+    await p.close();
+    expect(p.stats()).toMatchObject({ state: "stopped", elapsedMs: 0 });
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The one loop. A pipeline reads its input into lanes, cuts batches from them
- * at the sizer's size, keeps at most `executor.capacity` batches in flight,
- * resolves failed batches through its failure policy, and writes every
+ * at the sizer's size, keeps at most `executor.capacity` batches at the
+ * executor (and as many computed and waiting to be written), resolves failed batches through its failure policy, and writes every
  * outcome to its sinks in order within a lane. Every capability of poolstream
  * is an argument of this loop (lanes, sizer, executor, transport, policy,
  * sinks), so they compose; none has a loop of its own.
@@ -12,6 +12,8 @@
  *   machinery, as unwritten or left in the lanes), by its position in its
  *   batch, so the count is by identity;
  * - a batch counts as done only once every sink has written it;
+ * - stopping, from the moment it starts, takes at most `drainTimeoutMs`
+ *   (then each sink gets as long again to close);
  * - with an urgent lane, batches holding other records occupy at most
  *   `laterSlots` of the executor's capacity; the rest is kept for urgent
  *   batches, which are sent as urgent and never wait for a batch to fill, so
@@ -71,6 +73,8 @@ import type {
 } from "./pipeline-report.ts";
 
 const SIZE_HISTORY_LIMIT = 1000;
+/** The largest batch a sizer may ask for. */
+const MAX_BATCH = 2 ** 31 - 1;
 /** Run options without a timeout, made once rather than per batch. */
 const URGENT: RunOptions = Object.freeze({ priority: "urgent" });
 const NORMAL: RunOptions = Object.freeze({});
@@ -134,6 +138,13 @@ export class Pipeline<R, Out> implements AsyncDisposable {
   #gaveUp = false;
   #laterInFlight = 0;
   #urgentArrival: Promise<void> | undefined;
+  /** Wakes the cutting loop from its one wait (for a slot, an urgent record, or the stop). */
+  #wakeLoop: (() => void) | undefined;
+  /** Stopping's deadline: it starts when stopping starts, and ends in giving up on what is still out. */
+  #deadline: Promise<void> | undefined;
+  #cancelDeadline: (() => void) | undefined;
+  /** Records taken from the lanes for a batch that a failure then kept from being sent. */
+  #takenNotSent = 0;
   #recordsInFlight = 0;
   #deadLetteredInFlight = 0;
   #batchesCut = 0;
@@ -158,7 +169,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     this.#schema = options.schema ?? (sensorSchema as unknown as RecordSchema<R>);
     this.#clock = options.clock ?? systemClock;
     const capacity = this.#executor.capacity;
-    this.#slots = new BatchSlots(capacity);
+    this.#slots = new BatchSlots(capacity, () => this.#wake());
     // Only where a lane would add nothing: one FIFO lane, and the records all there already.
     this.#array =
       Array.isArray(options.source) && this.#lanes.names.length === 1 ? (options.source as readonly R[]) : undefined;
@@ -196,6 +207,8 @@ export class Pipeline<R, Out> implements AsyncDisposable {
   async close(): Promise<void> {
     this.#stopInput("aborted");
     if (this.#running === undefined) {
+      this.#startMs = this.#clock.now();
+      this.#endMs = this.#startMs;
       this.#state = "stopped";
       this.#lanes.close();
       return;
@@ -268,11 +281,13 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     try {
       await this.#cutBatches();
       this.#state = "draining";
-      await feeding;
-      await this.#drain();
+      const deadline = this.#startDeadline();
+      await Promise.race([feeding, deadline]);
+      await Promise.race([this.#slots.idle(), deadline]);
       await this.#closeSinks();
     } finally {
       cancelDuration?.();
+      this.#cancelDeadline?.();
       signal?.removeEventListener("abort", onAbort);
       this.#endMs = this.#clock.now();
     }
@@ -293,23 +308,29 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     return report;
   }
 
-  /** Cuts and submits batches until the lanes are closed and empty, or a failure halts the pipeline. */
+  /** Cuts and submits batches until the input has ended, a failure halts the pipeline, or stopping gives up. */
   async #cutBatches(): Promise<void> {
     const lanes = this.#lanes;
     const counts: LaneCounts = [];
     for (;;) {
-      // Ended input first: the batches still out are the drain's to wait for, within its timeout.
-      if (this.#fatal !== undefined || this.#inputDone()) return;
-      while (!this.#slots.hasRoom) await this.#slots.nextRelease();
-      if (this.#fatal !== undefined) return;
+      // Ended input first: the batches still out are the drain's to wait for, within its deadline.
+      if (this.#fatal !== undefined || this.#gaveUp || this.#inputDone()) return;
+      if (!this.#slots.hasRoom) {
+        await this.#sleep();
+        continue;
+      }
       const size = this.#sizer.size;
+      if (!Number.isInteger(size) || size < 1 || size > MAX_BATCH) {
+        this.#halt(new InvalidArgumentError(`the sizer "${this.#sizer.name}" asked for batches of ${size}`));
+        return;
+      }
       if (!lanes.firstLaneUrgent || this.#laterInFlight < this.#laterSlots) {
         // What is there now first, without a wait; fill (and wait) only for what is missing.
-        const ready = this.#takeNow(size, counts);
-        const batch = ready ?? (await this.#fill(size, counts));
-        if (batch.length === 0) {
-          if (this.#fatal !== undefined || this.#inputDone()) return;
-          continue;
+        const batch = this.#takeNow(size, counts) ?? (await this.#fill(size, counts));
+        if (batch.length === 0) continue;
+        if (this.#fatal !== undefined || this.#gaveUp) {
+          this.#takenNotSent += batch.length; // a failure came while the batch filled: it is not sent
+          return;
         }
         this.#submit(batch, counts);
         continue;
@@ -319,18 +340,30 @@ export class Pipeline<R, Out> implements AsyncDisposable {
         this.#submit(lanes.take(size, counts, 0), counts);
         continue;
       }
-      if (lanes.closed) {
-        if (lanes.size === 0) return;
-        await this.#slots.nextRelease();
-      } else {
-        // One watch for the next urgent arrival, kept across turns: a new one per turn would pile up.
-        // (A release is watched anew each turn; the slots keep only the latest watcher.)
+      if (lanes.closed && lanes.size === 0) return;
+      // One watch for the next urgent arrival at a time: it wakes the loop once, and holds nothing after.
+      if (!lanes.closed) {
         this.#urgentArrival ??= lanes.waitForUrgent().then(() => {
           this.#urgentArrival = undefined;
+          this.#wake();
         });
-        await Promise.race([this.#urgentArrival, this.#slots.nextRelease()]);
       }
+      await this.#sleep();
     }
+  }
+
+  /** Waits until `#wake`: a slot freed up, an urgent record arrived, or stopping began or gave up. */
+  #sleep(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wakeLoop = resolve;
+    });
+  }
+
+  #wake(): void {
+    const wake = this.#wakeLoop;
+    if (wake === undefined) return;
+    this.#wakeLoop = undefined;
+    wake();
   }
 
   /** True once no record can come any more: the lanes are closed and empty, and so is the array. */
@@ -409,7 +442,13 @@ export class Pipeline<R, Out> implements AsyncDisposable {
         : laneCounts.map((count, lane) => (count > 0 ? this.#delivery.reserve(lane) : -1));
     const urgent = this.#lanes.firstLaneUrgent && (laneCounts[0] as number) > 0;
     const holdsLater = !this.#lanes.firstLaneUrgent || records.length > (laneCounts[0] as number);
-    const ticket = this.#sizer.cut(records.length);
+    let ticket: unknown;
+    try {
+      ticket = this.#sizer.cut(records.length);
+    } catch (error) {
+      ticket = undefined;
+      this.#halt(new InvalidArgumentError(`the sizer "${this.#sizer.name}" failed: ${toError(error).message}`));
+    }
     if (this.#events.wants("batch-cut")) this.#events.emit("batch-cut", { batchId, size: records.length, laneCounts });
     if (holdsLater) this.#laterInFlight++;
     this.#recordsInFlight += records.length;
@@ -441,7 +480,11 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     // The sizer hears of it at once, so the next batch is cut at the size it decides.
     const durationMs = this.#clock.now() - cut.submittedMs;
     const from = this.#sizer.size;
-    this.#sizer.completed(cut.ticket, durationMs);
+    try {
+      this.#sizer.completed(cut.ticket, durationMs);
+    } catch (error) {
+      this.#halt(new InvalidArgumentError(`the sizer "${this.#sizer.name}" failed: ${toError(error).message}`));
+    }
     if (this.#sizer.size !== from) this.#sizeChanged(cut.batchId, from);
     this.#batchesCompleted++;
     if (this.#events.wants("batch-completed")) {
@@ -460,7 +503,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
       (outputs) => this.#offer(cut, outputs),
       (machinery: unknown) => {
         this.#halt(toError(machinery));
-        this.#unwritten += cut.records.length;
+        if (!this.#gaveUp) this.#unwritten += cut.records.length - cut.deadLettered;
         this.#offer(cut, { length: 0 }, true);
       },
     );
@@ -506,6 +549,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     };
     const resolution: FailureResolution<R> = await this.#policy.resolve(failure, tools);
     const outputs = outputsOf(resolution, records.length, this.#policy.name, (part) => {
+      if (this.#gaveUp) return; // counted as unwritten when stopping gave up on it
       if (part.kind === "computed") {
         this.#recoveries++;
         if (this.#events.wants("batch-recovered")) {
@@ -582,6 +626,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
   /** Sinks from `from` on, in order; synchronous as long as they answer synchronously. */
   #writeToSinks(part: Part<R>, batch: SinkBatch<R, Out>, from: number): void | Promise<void> {
     for (let i = from; i < this.#sinks.length; i++) {
+      if (this.#gaveUp) return; // the sinks are being closed: what is left of this write is counted as unwritten
       let pending: void | Promise<void>;
       try {
         pending = (this.#sinks[i] as Sink<R, Out>).write(batch);
@@ -600,6 +645,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
   }
 
   #counted(lane: number, batch: SinkBatch<R, Out>): void {
+    if (this.#gaveUp) return;
     let poison = 0;
     for (const failure of batch.failures) if (failure.status === "POISON_PILL") poison++;
     this.#poisonPills += poison;
@@ -639,37 +685,71 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     if (this.#events.wants("size-changed")) this.#events.emit("size-changed", { batchId, from, to });
   }
 
-  /** Waits for the batches in flight and their writes, at most `drainTimeoutMs`. */
-  async #drain(): Promise<void> {
-    let cancel: (() => void) | undefined;
-    const timedOut = new Promise<boolean>((resolve) => {
-      cancel = this.#clock.setTimer(this.#settings.drainTimeoutMs, () => resolve(true));
+  /**
+   * Starts stopping's deadline (once): when it passes, what is still out is
+   * given up on. Resolves then; cancelled when the run ends first.
+   */
+  #startDeadline(): Promise<void> {
+    this.#deadline ??= new Promise<void>((resolve) => {
+      this.#cancelDeadline = this.#clock.setTimer(this.#settings.drainTimeoutMs, () => {
+        this.#giveUp();
+        resolve();
+      });
     });
-    const settled = this.#slots.idle().then(() => this.#delivery.idle().then(() => false));
-    const gaveUp = await Promise.race([settled, timedOut]);
-    cancel?.();
-    if (gaveUp) {
-      // What is still in flight will not be written: count it now, and drop it when it comes back.
-      this.#gaveUp = true;
-      this.#unwritten += this.#recordsInFlight - this.#deadLetteredInFlight; // dead letters are counted already
+    return this.#deadline;
+  }
+
+  /** Stopping took too long: count what is still out as not written, and drop it when it comes back. */
+  #giveUp(): void {
+    if (this.#gaveUp) return;
+    this.#gaveUp = true;
+    this.#unwritten += this.#recordsInFlight - this.#deadLetteredInFlight; // dead letters are counted already
+    this.#lanes.close();
+    this.#wake();
+  }
+
+  /** Closes every sink, each within `drainTimeoutMs` of its own (the drain's may be spent already). */
+  async #closeSinks(): Promise<void> {
+    const ms = this.#settings.drainTimeoutMs;
+    for (const sink of this.#sinks) {
+      let pending: void | Promise<void>;
+      try {
+        pending = sink.close();
+      } catch (error) {
+        this.#sinkCloseFailed(error);
+        continue;
+      }
+      if (pending === undefined || typeof (pending as Promise<void>).then !== "function") continue;
+      let cancel: (() => void) | undefined;
+      const late = new Promise<"late">((resolve) => {
+        cancel = this.#clock.setTimer(ms, () => resolve("late"));
+      });
+      const outcome = await Promise.race([
+        (pending as Promise<void>).then(
+          () => "closed" as const,
+          (error: unknown) => {
+            this.#sinkCloseFailed(error);
+            return "failed" as const;
+          },
+        ),
+        late,
+      ]);
+      cancel?.();
+      if (outcome === "late") this.#halt(new SinkError(`a sink did not close within drainTimeoutMs (${ms} ms)`));
     }
   }
 
-  async #closeSinks(): Promise<void> {
-    for (const sink of this.#sinks) {
-      try {
-        await sink.close();
-      } catch (error) {
-        const cause = toError(error);
-        this.#halt(new SinkError(`a sink failed to close: ${cause.message}`, { cause }));
-      }
-    }
+  #sinkCloseFailed(error: unknown): void {
+    const cause = toError(error);
+    this.#halt(new SinkError(`a sink failed to close: ${cause.message}`, { cause }));
   }
 
   #stopInput(reason: StopReason): void {
     if (this.#stop.signal.aborted) return;
     this.#stopReason = reason;
     this.#stop.abort(new AbortError(reason));
+    if (this.#state === "running" || this.#state === "draining") this.#startDeadline();
+    this.#wake();
   }
 
   /** A failure of the machinery, or fail fast: no new batch starts; the ones under way finish. */
@@ -681,7 +761,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
 
   #accounting(): Accounting {
     const entered = this.#lanes.accepted + this.#arrayOffset;
-    const leftInLanes = this.#fatal === undefined && !this.#gaveUp ? 0 : this.#lanes.size;
+    const leftInLanes = this.#fatal === undefined && !this.#gaveUp ? 0 : this.#lanes.size + this.#takenNotSent;
     const accounted =
       this.#results + this.#errorRecords + this.#poisonPills + this.#deadLetters + this.#unwritten + leftInLanes;
     return Object.freeze({

@@ -1,9 +1,9 @@
 /**
  * How many batches are out, against the executor's capacity, with the two
  * waits the loop needs: for a slot to free up, and for none to be left. A
- * counter and callbacks: the loop checks it for every batch, so it makes no
- * promise while there is room. Only the pipeline's cutting loop waits for a
- * release, so one waiter is all there is.
+ * counter and a callback: the loop checks it for every batch, so it makes no
+ * promise while there is room, and it is told of every release through
+ * `onRelease` (it may be asleep waiting for one).
  */
 export class BatchSlots {
   readonly capacity: number;
@@ -11,11 +11,12 @@ export class BatchSlots {
   #out = 0;
   /** Of those, the ones the executor has returned (they no longer occupy it). */
   #computed = 0;
-  #releaseWaiter: (() => void) | undefined;
+  readonly #onRelease: () => void;
   #idleWaiters: (() => void)[] = [];
 
-  constructor(capacity: number) {
+  constructor(capacity: number, onRelease: () => void) {
     this.capacity = capacity;
+    this.#onRelease = onRelease;
   }
 
   /** Batches out now. */
@@ -53,19 +54,7 @@ export class BatchSlots {
   }
 
   #wake(): void {
-    const wake = this.#releaseWaiter;
-    if (wake !== undefined) {
-      this.#releaseWaiter = undefined;
-      wake();
-    }
-  }
-
-  /** Resolves the next time a batch is done (at once when none is out). For the one cutting loop only. */
-  nextRelease(): Promise<void> {
-    if (this.#out === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#releaseWaiter = resolve;
-    });
+    this.#onRelease();
   }
 
   /** Resolves once no batch is out. */

@@ -13,13 +13,24 @@ export function outputsOf<R>(
   policyName: string,
   onPart: (part: ResolvedPart<R>) => void,
 ): unknown[] {
+  // Checked before any part is counted, so a resolution that does not add up counts nothing twice.
+  let total = 0;
+  for (const part of resolution.parts) {
+    total += part.records.length;
+    if (part.kind === "computed" && part.outputs.length !== part.records.length) {
+      throw new InvalidArgumentError(
+        `the failure policy "${policyName}" returned a recovered part with the wrong number of outputs`,
+      );
+    }
+  }
+  if (total !== records) {
+    throw new InvalidArgumentError(`the failure policy "${policyName}" accounted for ${total} of ${records} records`);
+  }
   const outputs = new Array<unknown>(records);
   let at = 0;
   for (const part of resolution.parts) {
     const n = part.records.length;
-    if (at + n > records) break;
     if (part.kind === "computed") {
-      if (part.outputs.length !== n) throw new InvalidArgumentError("a recovered part has the wrong number of outputs");
       for (let i = 0; i < n; i++) outputs[at + i] = part.outputs[i];
     } else if (part.kind === "failed") {
       for (let i = 0; i < n; i++) outputs[at + i] = errorRecordOf(part.records[i], part.error);
@@ -28,9 +39,6 @@ export function outputsOf<R>(
     }
     onPart(part);
     at += n;
-  }
-  if (at !== records || resolution.parts.reduce((sum, part) => sum + part.records.length, 0) !== records) {
-    throw new InvalidArgumentError(`the failure policy "${policyName}" accounted for ${at} of ${records} records`);
   }
   return outputs;
 }
