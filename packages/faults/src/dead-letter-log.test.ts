@@ -128,5 +128,6 @@ describe("DeadLetterLog", () => {
     const onExecutor = await log.replay(computeFaultTolerantBatch, { executor });
     expect(onExecutor.recovered.map((r) => r.result)).toMatchObject([{ status: "OK", seq: 3, value: 10 }]);
     expect(executor.stats().completed).toBe(1);
+    expect(() => log.replay(undefined as never)).toThrow(InvalidArgumentError);
   });
 });

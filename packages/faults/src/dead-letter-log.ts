@@ -199,6 +199,9 @@ export class DeadLetterLog implements Disposable {
 
 /** One function of the record, whichever form `replay` was given. */
 function retryOf<R>(retry: ReplayRetry<R>, executor: Executor | undefined): (record: unknown) => Promise<R> {
+  if (typeof retry !== "function") {
+    throw new InvalidArgumentError("replay needs the batch kernel or a function of the record");
+  }
   const kernel = (retry as Partial<Kernel<readonly unknown[], ArrayLike<R>>>).kernel;
   if (kernel === undefined) return async (record) => (retry as (record: unknown) => R | Promise<R>)(record);
   const batchKernel = retry as Kernel<readonly unknown[], ArrayLike<R>>;
