@@ -44,12 +44,21 @@ export type ResolvedPart<R> =
       readonly records: readonly R[];
       readonly error: Error;
       readonly attempts: number;
-    };
+    }
+  /**
+   * Neither computed nor committed anywhere, because the machinery failed
+   * first (the dead-letter log could not be written): counted as not
+   * written. A resolution with such a part sets `stop` to that failure.
+   */
+  | { readonly kind: "unresolved"; readonly records: readonly R[]; readonly error: Error; readonly attempts: number };
 
 export interface FailureResolution<R> {
   /** Together they hold every record of the failed batch exactly once. */
   readonly parts: readonly ResolvedPart<R>[];
-  /** Set by fail fast: the pipeline stops cutting batches and `run()` rejects with this as the cause. */
+  /**
+   * The pipeline stops cutting batches and `run()` rejects with this as the
+   * cause: set by fail fast, and by a policy whose machinery failed.
+   */
   readonly stop?: Error;
 }
 

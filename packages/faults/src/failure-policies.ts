@@ -67,43 +67,65 @@ export function recoverThenDeadLetter(options: RecoverThenDeadLetterOptions): Fa
   }
   const { recoveryExecutor, deadLetterLog } = options;
 
+  /** What one resolution has found so far: its parts, and the failure of the log, once it failed. */
+  interface Progress<R> {
+    readonly parts: ResolvedPart<R>[];
+    storageFailure: Error | undefined;
+  }
+
   /** The call numbered `failure.attempts` failed: retry once, then halve (with `bisect`), then dead-letter. */
-  async function recover<R>(failure: BatchFailure<R>, tools: RecoveryTools<R>, parts: ResolvedPart<R>[]) {
+  async function recover<R>(failure: BatchFailure<R>, tools: RecoveryTools<R>, progress: Progress<R>) {
     const { records, error, attempts } = failure;
+    if (progress.storageFailure !== undefined) {
+      // The log failed for an earlier part: nothing more is tried or written; these are left unresolved.
+      progress.parts.push({ kind: "unresolved", records, error: progress.storageFailure, attempts });
+      return;
+    }
     if (attempts < maxAttempts && attempts === 1) {
-      await retry(failure, tools, parts);
+      await retry(failure, tools, progress);
       return;
     }
     if (attempts < maxAttempts && bisect && records.length > 1) {
       tools.notify(failure, "bisect");
       const middle = Math.ceil(records.length / 2);
-      await retry({ ...failure, records: records.slice(0, middle) }, tools, parts);
-      await retry({ ...failure, records: records.slice(middle) }, tools, parts);
+      await retry({ ...failure, records: records.slice(0, middle) }, tools, progress);
+      await retry({ ...failure, records: records.slice(middle) }, tools, progress);
       return;
     }
     tools.notify(failure, "dead-letter");
-    // Committed before the part is returned, so a dead letter is never counted without being durable.
-    deadLetterLog.addMany(records, error, attempts);
-    parts.push({ kind: "dead-lettered", records, error, attempts });
+    try {
+      // Committed before the part is returned, so a dead letter is never counted without being durable.
+      deadLetterLog.addMany(records, error, attempts);
+      progress.parts.push({ kind: "dead-lettered", records, error, attempts });
+    } catch (storage) {
+      progress.storageFailure = toError(storage);
+      progress.parts.push({ kind: "unresolved", records, error: progress.storageFailure, attempts });
+    }
   }
 
-  async function retry<R>(failure: BatchFailure<R>, tools: RecoveryTools<R>, parts: ResolvedPart<R>[]) {
+  async function retry<R>(failure: BatchFailure<R>, tools: RecoveryTools<R>, progress: Progress<R>) {
     const { records, attempts } = failure;
+    if (progress.storageFailure !== undefined) {
+      progress.parts.push({ kind: "unresolved", records, error: progress.storageFailure, attempts });
+      return;
+    }
     tools.notify(failure, "retry");
     try {
       const outputs = await tools.retry(records, recoveryExecutor);
-      parts.push({ kind: "computed", records, outputs, attempts: attempts + 1 });
+      progress.parts.push({ kind: "computed", records, outputs, attempts: attempts + 1 });
     } catch (retryError) {
-      await recover({ ...failure, error: toError(retryError), attempts: attempts + 1 }, tools, parts);
+      await recover({ ...failure, error: toError(retryError), attempts: attempts + 1 }, tools, progress);
     }
   }
 
   return Object.freeze({
     name: "dead-letter",
     async resolve<R>(failure: BatchFailure<R>, tools: RecoveryTools<R>): Promise<FailureResolution<R>> {
-      const parts: ResolvedPart<R>[] = [];
-      await recover(failure, tools, parts);
-      return { parts };
+      const progress: Progress<R> = { parts: [], storageFailure: undefined };
+      await recover(failure, tools, progress);
+      // What was committed before the log failed stays counted as dead letters; the rest is unresolved.
+      const { parts, storageFailure } = progress;
+      return storageFailure === undefined ? { parts } : { parts, stop: storageFailure };
     },
   });
 }

@@ -54,7 +54,7 @@ import { outputsOf } from "./internal/failure-outputs.ts";
 import { feed } from "./internal/feed.ts";
 import { sampleLatency } from "./internal/latency-sampler.ts";
 import { OrderedDelivery } from "./internal/ordered-delivery.ts";
-import { deadLetteredIn, type Part, sinkBatchOf } from "./internal/sink-batch.ts";
+import { countedBeforeSinks, type Part, sinkBatchOf } from "./internal/sink-batch.ts";
 import { type PipelineEventMap, PipelineEvents, type PipelineEventType } from "./pipeline-events.ts";
 import {
   checkOptions,
@@ -92,8 +92,8 @@ interface Cut<R> {
   readonly submittedMs: number;
   /** The executor returned it (a failed call does not count). */
   computed: boolean;
-  /** Its records the failure policy committed to the dead-letter log (already counted as dead letters). */
-  deadLettered: number;
+  /** Its records counted before the sinks: dead letters, and records a machinery failure left unresolved. */
+  countedEarly: number;
 }
 
 /**
@@ -146,7 +146,8 @@ export class Pipeline<R, Out> implements AsyncDisposable {
   /** Records taken from the lanes for a batch that a failure then kept from being sent. */
   #takenNotSent = 0;
   #recordsInFlight = 0;
-  #deadLetteredInFlight = 0;
+  /** Records of batches still out that were counted before the sinks (see `Cut.countedEarly`). */
+  #countedEarlyInFlight = 0;
   #batchesCut = 0;
   #batchesCompleted = 0;
   #failedCalls = 0;
@@ -464,7 +465,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
       ticket,
       submittedMs,
       computed: false,
-      deadLettered: 0,
+      countedEarly: 0,
     };
     if (this.#events.wants("batch-submitted")) {
       this.#events.emit("batch-submitted", { batchId, size: records.length, urgent });
@@ -503,7 +504,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
       (outputs) => this.#offer(cut, outputs),
       (machinery: unknown) => {
         this.#halt(toError(machinery));
-        if (!this.#gaveUp) this.#unwritten += cut.records.length - cut.deadLettered;
+        if (!this.#gaveUp) this.#unwritten += cut.records.length - cut.countedEarly;
         this.#offer(cut, { length: 0 }, true);
       },
     );
@@ -513,7 +514,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
   #finish(cut: Cut<R>): void {
     if (cut.holdsLater) this.#laterInFlight--;
     this.#recordsInFlight -= cut.records.length;
-    this.#deadLetteredInFlight -= cut.deadLettered;
+    this.#countedEarlyInFlight -= cut.countedEarly;
     this.#slots.release(cut.computed);
   }
 
@@ -557,12 +558,16 @@ export class Pipeline<R, Out> implements AsyncDisposable {
         }
       } else if (part.kind === "dead-lettered") {
         this.#deadLetters += part.records.length;
-        this.#deadLetteredInFlight += part.records.length;
-        cut.deadLettered += part.records.length;
+        this.#countedEarlyInFlight += part.records.length;
+        cut.countedEarly += part.records.length;
         if (this.#events.wants("dead-lettered")) {
           const { attempts, error: cause } = part;
           this.#events.emit("dead-lettered", { batchId, size: part.records.length, attempts, error: cause });
         }
+      } else if (part.kind === "unresolved") {
+        this.#unwritten += part.records.length;
+        this.#countedEarlyInFlight += part.records.length;
+        cut.countedEarly += part.records.length;
       }
     });
     if (resolution.stop !== undefined) this.#halt(resolution.stop);
@@ -614,7 +619,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     if (count === 0) return;
     if (this.#gaveUp) return; // counted as unwritten when stopping gave up on it
     if (this.#sinksFailed) {
-      this.#unwritten += count - deadLetteredIn(part);
+      this.#unwritten += count - countedBeforeSinks(part);
       return;
     }
     const batch = sinkBatchOf<R, Out>(part, this.#lanes.names[part.lane] as string);
@@ -658,7 +663,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     this.#sinksFailed = true;
     const cause = toError(error);
     this.#halt(new SinkError(`a sink failed to write: ${cause.message}`, { cause }));
-    this.#unwritten += part.end - part.start - deadLetteredIn(part);
+    this.#unwritten += part.end - part.start - countedBeforeSinks(part);
   }
 
   #sampleLatency(part: Part<R>, batch: SinkBatch<R, Out>): void {
@@ -703,7 +708,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
   #giveUp(): void {
     if (this.#gaveUp) return;
     this.#gaveUp = true;
-    this.#unwritten += this.#recordsInFlight - this.#deadLetteredInFlight; // dead letters are counted already
+    this.#unwritten += this.#recordsInFlight - this.#countedEarlyInFlight; // those are counted already
     this.#lanes.close();
     this.#wake();
   }

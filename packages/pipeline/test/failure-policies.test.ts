@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   fixedSize,
+  InProcessExecutor,
   InvalidArgumentError,
   objectTransport,
   PipelineFailedError,
@@ -198,5 +199,35 @@ describe("failure policies in the pipeline (real Workers)", () => {
         expect(() => withSimulatedCrashes(recovery, { probability })).toThrow(InvalidArgumentError);
       }
     });
+  });
+
+  test("a dead-letter log that fails partway: what it committed is reported as dead letters, the rest as not written", async () => {
+    class FailingSecondWrite extends DeadLetterLog {
+      #writes = 0;
+      override addMany(records: readonly unknown[], error: unknown, attemptCount: number) {
+        if (++this.#writes === 2) throw new StorageError("disk full");
+        return super.addMany(records, error, attemptCount);
+      }
+    }
+    using log = new FailingSecondWrite();
+    await using executor = new InProcessExecutor();
+    const outcome = await pipeline({
+      source: goods(4),
+      executor: withSimulatedCrashes(executor, { probability: 1 }),
+      transport: faultTolerantTransport("columnar"),
+      sizer: fixedSize(4),
+      failurePolicy: recoverThenDeadLetter({
+        recoveryExecutor: withSimulatedCrashes(executor, { probability: 1, seed: 2 }),
+        deadLetterLog: log,
+        bisect: true,
+        maxAttempts: 3,
+      }),
+    })
+      .run()
+      .catch((e: unknown) => e);
+    const { cause, report } = outcome as PipelineFailedError<PipelineReport>;
+    expect(cause).toBeInstanceOf(StorageError);
+    expect(log.size).toBe(2); // the first half was committed before the log failed
+    expect(report.accounting).toMatchObject({ entered: 4, deadLetters: 2, unwritten: 2, holds: true });
   });
 });

@@ -4,7 +4,7 @@
  * each record of a failed part, a dead-letter mark for each dead letter.
  */
 import { errorRecordOf, type FailureResolution, InvalidArgumentError, type ResolvedPart } from "@poolstream/core";
-import { DEAD_LETTERED } from "./sink-batch.ts";
+import { DEAD_LETTERED, UNRESOLVED } from "./sink-batch.ts";
 
 /** Throws `InvalidArgumentError` when the parts do not hold the batch's records exactly once. */
 export function outputsOf<R>(
@@ -35,7 +35,8 @@ export function outputsOf<R>(
     } else if (part.kind === "failed") {
       for (let i = 0; i < n; i++) outputs[at + i] = errorRecordOf(part.records[i], part.error);
     } else {
-      for (let i = 0; i < n; i++) outputs[at + i] = DEAD_LETTERED;
+      const mark = part.kind === "dead-lettered" ? DEAD_LETTERED : UNRESOLVED;
+      for (let i = 0; i < n; i++) outputs[at + i] = mark;
     }
     onPart(part);
     at += n;

@@ -8,6 +8,8 @@ import { isRecordFailure, type RecordFailure, type SinkBatch } from "@poolstream
 
 /** Stands in a batch's outputs for a record that went to the dead-letter log. */
 export const DEAD_LETTERED: unique symbol = Symbol("dead-lettered");
+/** Stands in a batch's outputs for a record a failure of the machinery left unresolved (counted as not written). */
+export const UNRESOLVED: unique symbol = Symbol("unresolved");
 
 /** One lane's part of a completed batch: `records[start, end)` and their outputs (same indices). */
 export interface Part<R> {
@@ -27,7 +29,7 @@ export function sinkBatchOf<R, Out>(part: Part<R>, laneName: string): SinkBatch<
     clean = true;
     for (let i = start; i < end; i++) {
       const output = outputs[i];
-      if (output === DEAD_LETTERED || isRecordFailure(output)) {
+      if (output === DEAD_LETTERED || output === UNRESOLVED || isRecordFailure(output)) {
         clean = false;
         break;
       }
@@ -47,7 +49,7 @@ export function sinkBatchOf<R, Out>(part: Part<R>, laneName: string): SinkBatch<
   const failures: RecordFailure[] = [];
   for (let i = start; i < end; i++) {
     const output = outputs[i];
-    if (output === DEAD_LETTERED) continue;
+    if (output === DEAD_LETTERED || output === UNRESOLVED) continue;
     if (isRecordFailure(output)) failures.push(output);
     else {
       kept.push(records[i] as R);
@@ -57,10 +59,13 @@ export function sinkBatchOf<R, Out>(part: Part<R>, laneName: string): SinkBatch<
   return { lane: laneName, records: kept, results, failures };
 }
 
-/** Records of the part that went to the dead-letter log. */
-export function deadLetteredIn<R>(part: Part<R>): number {
+/** Records of the part counted already, before the sinks: dead letters, and records left unresolved. */
+export function countedBeforeSinks<R>(part: Part<R>): number {
   let n = 0;
-  for (let i = part.start; i < part.end; i++) if (part.outputs[i] === DEAD_LETTERED) n++;
+  for (let i = part.start; i < part.end; i++) {
+    const output = part.outputs[i];
+    if (output === DEAD_LETTERED || output === UNRESOLVED) n++;
+  }
   return n;
 }
 
