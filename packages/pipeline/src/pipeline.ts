@@ -75,9 +75,6 @@ import type {
 const SIZE_HISTORY_LIMIT = 1000;
 /** The largest batch a sizer may ask for. */
 const MAX_BATCH = 2 ** 31 - 1;
-/** Run options without a timeout, made once rather than per batch. */
-const URGENT: RunOptions = Object.freeze({ priority: "urgent" });
-const NORMAL: RunOptions = Object.freeze({});
 
 /** A batch between its cut and its last write. */
 interface Cut<R> {
@@ -125,6 +122,11 @@ export class Pipeline<R, Out> implements AsyncDisposable {
   readonly #delivered: number[];
   readonly #laterSlots: number;
   readonly #stop = new AbortController();
+  /** Fires when stopping gives up: the executor withdraws what it has not started. */
+  readonly #abandon = new AbortController();
+  /** Run options, made once rather than per batch. */
+  readonly #urgentRun: RunOptions;
+  readonly #normalRun: RunOptions;
   readonly #sizeHistory: SizeChange[] = [];
   #state: PipelineState = "ready";
   #running: Promise<PipelineReport> | undefined;
@@ -180,6 +182,10 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     this.#laterSlots = Math.min(capacity, this.#settings.laterSlots ?? Math.ceil(capacity / 2));
     this.#delivery = new OrderedDelivery(laneCount, (part) => this.#write(part));
     this.#sizeHistory.push({ batch: 0, size: this.#sizer.size });
+    const timeout = this.#settings.taskTimeoutMs === undefined ? {} : { timeoutMs: this.#settings.taskTimeoutMs };
+    const signal = this.#abandon.signal;
+    this.#urgentRun = Object.freeze({ priority: "urgent", signal, ...timeout });
+    this.#normalRun = Object.freeze({ priority: "normal", signal, ...timeout });
   }
 
   /** Listens to one kind of event; returns a function that stops listening. */
@@ -500,6 +506,11 @@ export class Pipeline<R, Out> implements AsyncDisposable {
 
   /** The batch's call failed as a whole: the failure policy turns it into outputs, or the machinery failed. */
   #failed(cut: Cut<R>, error: Error): void {
+    if (this.#gaveUp) {
+      // Stopping gave up on it (and withdrew it): it is counted as not written, and no policy may act on it now.
+      this.#offer(cut, { length: 0 }, true);
+      return;
+    }
     this.#resolveFailure(cut, error).then(
       (outputs) => this.#offer(cut, outputs),
       (machinery: unknown) => {
@@ -520,12 +531,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
 
   /** One call through the transport; an output count that does not match the batch is the call's failure. */
   #call(records: readonly R[], executor: Executor, urgent: boolean): Promise<ArrayLike<unknown>> {
-    const options: RunOptions =
-      this.#settings.taskTimeoutMs === undefined
-        ? urgent
-          ? URGENT
-          : NORMAL
-        : { priority: urgent ? "urgent" : "normal", timeoutMs: this.#settings.taskTimeoutMs };
+    const options = urgent ? this.#urgentRun : this.#normalRun;
     return runBatch(executor, this.#transport, records, options).then((outputs) => {
       if (outputs === null || typeof outputs !== "object" || outputs.length !== records.length) {
         const got = outputs !== null && typeof outputs === "object" ? outputs.length : "no";
@@ -710,6 +716,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     this.#gaveUp = true;
     this.#unwritten += this.#recordsInFlight - this.#countedEarlyInFlight; // those are counted already
     this.#lanes.close();
+    this.#abandon.abort(new AbortError("stopping gave up on the batches in flight"));
     this.#wake();
   }
 
