@@ -37,3 +37,8 @@ export function formatRate(recordsPerSec: number): string {
 export function ratio(value: number, reference: number): string {
   return reference > 0 ? `${(value / reference).toFixed(2)}×` : "n/a";
 }
+
+/** The middle value (the upper one of the two middles for an even count); 0 for none. */
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+}

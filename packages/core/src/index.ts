@@ -82,4 +82,5 @@ export { SensorInterner } from "./sensor-interner.ts";
 export type { Sink, SinkBatch } from "./sink.ts";
 export type { RecordTarget, Source, SourceError, SourceReport } from "./source.ts";
 export { type Distribution, mean, percentile, SampleRecorder, summarize } from "./stats.ts";
+export { StoppableReader } from "./stoppable-reader.ts";
 export { collectTransferables } from "./transferables.ts";

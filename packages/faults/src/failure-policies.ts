@@ -10,7 +10,6 @@
  *   are bounded (`maxAttempts`) and recorded with each dead letter.
  */
 import {
-  AbortError,
   type BatchFailure,
   type Executor,
   type FailurePolicy,
@@ -115,11 +114,6 @@ export function recoverThenDeadLetter(options: RecoverThenDeadLetterOptions): Fa
       const outputs = await tools.retry(records, recoveryExecutor);
       progress.parts.push({ kind: "computed", records, outputs, attempts: attempts + 1 });
     } catch (retryError) {
-      if (retryError instanceof AbortError) {
-        // Withdrawn, not failed (the pipeline gave up on it): nothing more is tried, nothing dead-lettered.
-        progress.parts.push({ kind: "unresolved", records, error: retryError, attempts });
-        return;
-      }
       await recover({ ...failure, error: toError(retryError), attempts: attempts + 1 }, tools, progress);
     }
   }

@@ -13,6 +13,7 @@ import {
   type Source,
   type SourceError,
   type SourceReport,
+  StoppableReader,
   toError,
 } from "@poolstream/core";
 
@@ -59,36 +60,22 @@ export class AsyncIngestionLayer<R = SensorRecord> implements Source<R> {
   }
 
   async #ingestOne(source: RecordSource<R>, target: RecordTarget<R>, signal: AbortSignal): Promise<void> {
-    const iterator = source.readings(signal)[Symbol.asyncIterator]();
     // A source that waits (or ignores the signal) must not hold the stop up: each read is raced against it.
-    let wake: ((result: IteratorResult<R>) => void) | undefined;
-    const onAbort = () => wake?.({ done: true, value: undefined });
-    signal.addEventListener("abort", onAbort, { once: true });
-    let ended = false;
+    const reader = new StoppableReader(source.readings(signal)[Symbol.asyncIterator](), signal);
     try {
-      while (!signal.aborted) {
-        const next = await new Promise<IteratorResult<R>>((resolve, reject) => {
-          wake = resolve;
-          iterator.next().then(resolve, reject);
-        });
-        wake = undefined;
-        if (next.done === true) {
-          ended = !signal.aborted;
-          break;
-        }
+      for (;;) {
+        const next = await reader.next();
+        if (next.done === true) break;
         if (!target.tryPut(next.value)) await target.put(next.value);
         this.#counts.set(source.id, (this.#counts.get(source.id) ?? 0) + 1);
       }
     } catch (thrown) {
       // The target closing under a waiting put is how a stop reaches a producer, not a failure of the source.
       if (thrown instanceof QueueClosedError) return;
-      ended = true; // the iterator threw: it is done, and return() would only rethrow
       const error = toError(thrown);
       this.#errors.push({ sourceId: source.id, message: error.message, error });
     } finally {
-      signal.removeEventListener("abort", onAbort);
-      // Not awaited: a generator suspended in an await handles return() only when it next yields.
-      if (!ended) iterator.return?.()?.catch(() => {});
+      reader.release();
     }
   }
 }

@@ -275,7 +275,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     const feeding = (input ?? Promise.resolve(undefined))
       .then(
         (report) => {
-          source = report ?? arrayReport(this.#arrayOffset);
+          source = report;
         },
         (error: unknown) => {
           const cause = toError(error);
@@ -411,25 +411,16 @@ export class Pipeline<R, Out> implements AsyncDisposable {
       await lanes.waitForRecords();
     }
     const batch = lanes.take(size, counts);
-    const urgentNow = () => lanes.firstLaneUrgent && (counts[0] as number) > 0;
-    if (batch.length === size || urgentNow()) return batch;
+    if (batch.length === size || (lanes.firstLaneUrgent && (counts[0] as number) > 0)) return batch;
     // Filling: keep the records grouped by lane, most urgent first, as `take` returns them.
     const byLane: R[][] = lanes.names.map(() => []);
-    let offset = 0;
-    counts.forEach((count, lane) => {
-      for (let i = 0; i < count; i++) (byLane[lane] as R[]).push(batch[offset + i] as R);
-      offset += count;
-    });
+    spreadByLane(batch, counts, byLane);
     let total = batch.length;
     const more: LaneCounts = [];
     while (total < size && !lanes.closed && this.#fatal === undefined) {
       if (!(await lanes.waitForRecords(this.#settings.maxWaitMs))) break; // quiet for maxWaitMs: cut what there is
       const arrived = lanes.take(size - total, more);
-      let at = 0;
-      more.forEach((count, lane) => {
-        for (let i = 0; i < count; i++) (byLane[lane] as R[]).push(arrived[at + i] as R);
-        at += count;
-      });
+      spreadByLane(arrived, more, byLane);
       total += arrived.length;
       if (lanes.firstLaneUrgent && (more[0] as number) > 0) break;
     }
@@ -453,7 +444,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
       ticket = this.#sizer.cut(records.length);
     } catch (error) {
       ticket = undefined;
-      this.#halt(new InvalidArgumentError(`the sizer "${this.#sizer.name}" failed: ${toError(error).message}`));
+      this.#sizerFailed(error);
     }
     if (this.#events.wants("batch-cut")) this.#events.emit("batch-cut", { batchId, size: records.length, laneCounts });
     if (holdsLater) this.#laterInFlight++;
@@ -489,7 +480,7 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     try {
       this.#sizer.completed(cut.ticket, durationMs);
     } catch (error) {
-      this.#halt(new InvalidArgumentError(`the sizer "${this.#sizer.name}" failed: ${toError(error).message}`));
+      this.#sizerFailed(error);
     }
     if (this.#sizer.size !== from) this.#sizeChanged(cut.batchId, from);
     this.#batchesCompleted++;
@@ -598,13 +589,9 @@ export class Pipeline<R, Out> implements AsyncDisposable {
       this.#delivery.offer(0, cut.laneSeqs[0] as number, part, () => this.#finish(cut));
       return;
     }
-    let parts = 0;
-    for (const count of cut.laneCounts) if (count > 0) parts++;
-    if (parts === 0) {
-      this.#finish(cut);
-      return;
-    }
-    let pending = parts;
+    // A batch holds at least one record, so at least one lane has a part.
+    let pending = 0;
+    for (const count of cut.laneCounts) if (count > 0) pending++;
     const written = () => {
       if (--pending === 0) this.#finish(cut);
     };
@@ -686,6 +673,11 @@ export class Pipeline<R, Out> implements AsyncDisposable {
       const lane = this.#lanes.names[part.lane] as string;
       this.#events.emit("lane-latency", { batchId: part.batchId, lane, records: delivered, latencyMs: oldest });
     }
+  }
+
+  /** A sizer that throws is a failure of the machinery, reported as the sizer's. */
+  #sizerFailed(error: unknown): void {
+    this.#halt(new InvalidArgumentError(`the sizer "${this.#sizer.name}" failed: ${toError(error).message}`));
   }
 
   #sizeChanged(batchId: number, from: number): void {
@@ -789,4 +781,13 @@ export class Pipeline<R, Out> implements AsyncDisposable {
 
 function arrayReport(total: number): SourceReport {
   return Object.freeze({ perSource: Object.freeze({ input: total }), total, errors: Object.freeze([]) });
+}
+
+/** Appends `records` (grouped by lane as `counts` says) to each lane's list. */
+function spreadByLane<R>(records: readonly R[], counts: LaneCounts, byLane: R[][]): void {
+  let at = 0;
+  counts.forEach((count, lane) => {
+    for (let i = 0; i < count; i++) (byLane[lane] as R[]).push(records[at + i] as R);
+    at += count;
+  });
 }

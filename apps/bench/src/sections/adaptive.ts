@@ -2,7 +2,7 @@
 import { AdaptiveSizer } from "@poolstream/batching";
 import { fixedSize } from "@poolstream/core";
 import { lightHeavyTransport } from "@poolstream/kernels";
-import { formatRate, measureThroughput, ratio, type Throughput } from "../measure.ts";
+import { formatRate, measureThroughput, median, ratio, type Throughput } from "../measure.ts";
 import { runPipeline } from "../pipeline-pass.ts";
 import { type BenchContext, type SectionReport, targetRow } from "./section.ts";
 
@@ -122,10 +122,6 @@ interface Outcome {
   readonly batches: number;
   readonly bestSize: number;
   readonly bestBatches: number;
-}
-
-function median(values: readonly number[]): number {
-  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 }
 
 /** The adaptive bullet, from this run's figures; none when every kernel met its target. */

@@ -1,4 +1,5 @@
 /** Resident memory of the columnar pipeline at 100,000 and at 1,000,000 records, each in a fresh process. */
+import { median } from "../measure.ts";
 import { type SectionReport, targetRow } from "./section.ts";
 
 const probe = new URL("../memory-probe.ts", import.meta.url).pathname;
@@ -8,10 +9,6 @@ function peakRss(records: number): number {
   if (child.exitCode !== 0) throw new Error(`memory probe failed: ${child.stderr.toString()}`);
   return (JSON.parse(child.stdout.toString().trim().split("\n").pop() ?? "{}") as { peakRssBytes: number })
     .peakRssBytes;
-}
-
-function median(values: number[]): number {
-  return values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 }
 
 export function memorySection(progress: (line: string) => void, runs = 3): SectionReport {

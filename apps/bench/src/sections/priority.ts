@@ -1,6 +1,6 @@
 /** CRITICAL latency and NORMAL throughput under a saturating load, with and without priority lanes. */
 import type { Distribution } from "@poolstream/core";
-import { formatRate, ratio } from "../measure.ts";
+import { formatRate, median, ratio } from "../measure.ts";
 import { type PriorityScenarioResult, runWithoutPriority, runWithPriority } from "../priority-scenario.ts";
 import { type BenchContext, type SectionReport, targetRow } from "./section.ts";
 
@@ -10,20 +10,17 @@ const WITH_PRIORITY = "priority lanes (`priorityLanes`)";
 
 /** Each figure is the median over the runs, taken figure by figure. */
 function medianResult(runs: readonly PriorityScenarioResult[]): PriorityScenarioResult {
-  const median = (pick: (r: PriorityScenarioResult) => number) => {
-    const values = runs.map(pick).sort((a, b) => a - b);
-    return values[Math.floor(values.length / 2)] ?? 0;
-  };
+  const medianOf = (pick: (r: PriorityScenarioResult) => number) => median(runs.map(pick));
   const distribution = (pick: (r: PriorityScenarioResult) => Distribution) => {
     const keys = ["count", "mean", "min", "p50", "p95", "p99", "max"] as const;
-    return Object.fromEntries(keys.map((k) => [k, median((r) => pick(r)[k])])) as unknown as Distribution;
+    return Object.fromEntries(keys.map((k) => [k, medianOf((r) => pick(r)[k])])) as unknown as Distribution;
   };
   return {
     criticalLatencyMs: distribution((r) => r.criticalLatencyMs),
     normalLatencyMs: distribution((r) => r.normalLatencyMs),
-    normalPerSec: median((r) => r.normalPerSec),
-    batches: median((r) => r.batches),
-    oneBatchMs: median((r) => r.oneBatchMs),
+    normalPerSec: medianOf((r) => r.normalPerSec),
+    batches: medianOf((r) => r.batches),
+    oneBatchMs: medianOf((r) => r.oneBatchMs),
   };
 }
 

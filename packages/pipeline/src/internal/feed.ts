@@ -7,7 +7,14 @@
  * Either way the iterator's `return()` is called, so producers behind it are
  * released.
  */
-import { AbortError, QueueClosedError, type RecordTarget, type Source, type SourceReport } from "@poolstream/core";
+import {
+  AbortError,
+  QueueClosedError,
+  type RecordTarget,
+  type Source,
+  type SourceReport,
+  StoppableReader,
+} from "@poolstream/core";
 
 /** What a pipeline reads: a `Source`, or records from any iterable. */
 export type PipelineInput<R> = Source<R> | Iterable<R> | AsyncIterable<R>;
@@ -62,37 +69,18 @@ async function feedAsync<R>(
   signal: AbortSignal,
 ): Promise<SourceReport> {
   let total = 0;
-  const STOPPED: IteratorResult<R> = { done: true, value: undefined };
-  // One slot for whichever read is waiting: a stop settles it. (Racing each read against one shared
-  // stop promise would leave a reaction on that promise per record until the stop: memory would grow.)
-  let wake: ((result: IteratorResult<R>) => void) | undefined;
-  const onAbort = () => wake?.(STOPPED);
-  signal.addEventListener("abort", onAbort, { once: true });
-  let finished = false;
+  const reader = new StoppableReader(iterator, signal);
   try {
     for (;;) {
-      if (signal.aborted) break;
-      const next = await new Promise<IteratorResult<R>>((resolve, reject) => {
-        wake = resolve;
-        iterator.next().then(resolve, reject);
-      });
-      wake = undefined;
-      if (next.done === true) {
-        finished = !signal.aborted;
-        break;
-      }
+      const next = await reader.next();
+      if (next.done === true) break;
       if (!target.tryPut(next.value)) await target.put(next.value, { signal });
       total++;
     }
   } catch (error) {
-    if (!stoppedBy(error)) {
-      finished = true; // a throwing iterator is done; return() would only rethrow
-      throw error;
-    }
+    if (!stoppedBy(error)) throw error;
   } finally {
-    signal.removeEventListener("abort", onAbort);
-    // Not awaited: an async generator suspended in an await handles return() only when it next yields.
-    if (!finished) iterator.return?.()?.catch(() => {});
+    reader.release();
   }
   return report(total);
 }
