@@ -3,29 +3,50 @@
  * depends on how the cost of moving a record to a worker compares with the
  * cost of computing it, so it is found, not set.
  *
- * Measuring: the pipeline reports each batch's time from submission to
- * result, so transport and queueing count. With the executor saturated, that
- * time is (batches in flight ÷ workers) × the batch's service time, so its
- * cost per record is proportional to the inverse of throughput: the lowest
- * cost is the highest throughput. After a change of size, the first
- * `capacity − 1` batches of the new size queue behind batches of the old one
- * and would be charged for their service time, biasing every comparison
- * towards the sizes that came before; those batches are computed but not
- * recorded. (Skipping a count, rather than waiting until no old batch is in
- * flight, keeps one stuck batch from holding the decision up.) A partial
- * batch (the end of the input, a quiet spell, a batch of urgent records) is
- * not recorded either.
+ * Measuring: the pipeline reports each batch's own cost (`BatchTiming`): the
+ * worker's time running it plus this thread's time encoding, sending,
+ * receiving and decoding it, with any wait in line left out. Waiting is not
+ * the batch's cost: behind a busy worker it grows with the number of batches
+ * outstanding, not with the size, and a 1–4 ms stall of the machine lands on
+ * whichever batch was waiting. An executor that cannot measure (a remote
+ * one) reports submission-to-result time instead, and the sizer is told so;
+ * then, after a change of size, the first `capacity − 1` batches of the new
+ * size (which queue behind batches of the old one) are not recorded. A
+ * partial batch (the end of the input, a quiet spell, a batch of urgent
+ * records) is never recorded: it cannot pass for the cost of its size.
  *
  * Deciding: batches are cut in rounds at one size. When `reevaluateEvery`
- * recorded batches of a round have returned, the size is set from the
- * monitor's `recommendedBatchSize()`, clamped to [min, max]. Until then
- * batches keep the round's size, so the executor never waits for a decision.
- * The monitor can only recommend sizes it has seen, so rounds alternate with
- * probe rounds at a neighbouring size; see `SizeExplorer` for the hill climbing.
+ * recorded batches of a round have returned, the strategy picks the next
+ * round's size, clamped to [min, max]; until then batches keep the round's
+ * size, so the executor never waits for a decision. The strategies:
+ * - "cost-model" (the default): fit `duration = overhead + size × perRecord`
+ *   over the recent batches of every size and run at the smallest size
+ *   within the tie tolerance of the lowest predicted cost per record
+ *   (`CostModelSearch`). One noisy round moves one point of the fit, not the
+ *   decision, so the outcome is the same from run to run.
+ * - "hill-climb": the `ThroughputMonitor`'s recommendation from its last 10
+ *   batches, probing neighbouring sizes (`SizeExplorer`).
+ * - with `targetBatchLatencyMs`: the largest size whose batch latency stays
+ *   under the target, by AIMD (`LatencyTarget`).
+ * The monitor is fed every recorded batch whichever strategy decides.
  */
-import { type BatchSizer, InvalidArgumentError, type SizerContext } from "@poolstream/core";
-import { type RoundKind, SizeExplorer } from "./internal/size-explorer.ts";
+import {
+  type BatchCostMeasure,
+  type BatchSizer,
+  type BatchTiming,
+  checkDurationMs,
+  InvalidArgumentError,
+  type SizerContext,
+} from "@poolstream/core";
+import type { CostModel } from "./cost-model.ts";
+import { CostModelSearch } from "./internal/cost-model-search.ts";
+import { HillClimb } from "./internal/hill-climb.ts";
+import { LatencyTarget } from "./internal/latency-target.ts";
+import type { RoundKind, RoundSample, SizingStrategy } from "./internal/sizing-strategy.ts";
 import { ThroughputMonitor } from "./throughput-monitor.ts";
+
+/** How an `AdaptiveSizer` decides; see its module comment. */
+export type SizingStrategyName = "cost-model" | "hill-climb";
 
 export interface AdaptiveSizerOptions {
   /** Default 10. */
@@ -36,12 +57,28 @@ export interface AdaptiveSizerOptions {
   readonly maxBatchSize?: number;
   /** Batches per round; the size is re-evaluated after each round. Default 5. */
   readonly reevaluateEvery?: number;
-  /** Default: a `ThroughputMonitor` with a history of 10. */
+  /** Default "cost-model". Ignored when `targetBatchLatencyMs` is set. */
+  readonly strategy?: SizingStrategyName;
+  /**
+   * Hold batch latency (submission to result) under this at the 99th
+   * percentile, with the largest size that does: for urgent work and
+   * latency budgets. A duration in (0, 2^31 − 1] ms. Default: none (cost decides).
+   */
+  readonly targetBatchLatencyMs?: number;
+  /** Latency mode: records added after a round under the target. Default 2. */
+  readonly increaseStep?: number;
+  /** Latency mode: factor the size is multiplied by after a round over the target, in (0, 1). Default 0.9. */
+  readonly decreaseFactor?: number;
+  /** Default: a `ThroughputMonitor` with a history of 10; its tie tolerance is the cost model's too. */
   readonly monitor?: ThroughputMonitor;
   /** Multiplicative step of a probe. Default 2. */
   readonly stepFactor?: number;
-  /** Most rounds at the settled size between two probes. Default 8. */
+  /** Most rounds at the settled size between two probes. Default 32 for "cost-model", 8 for "hill-climb". */
   readonly maxProbeInterval?: number;
+  /** Cost model: recorded batches the fit uses, the latest. Default 60. */
+  readonly fitWindow?: number;
+  /** Cost model: relative drift of two base rounds from the model that counts as a change of cost. Default 0.3. */
+  readonly driftTolerance?: number;
   /** Batches kept in `history` (the oldest are dropped, so memory stays flat). Default 10,000. */
   readonly historyLimit?: number;
 }
@@ -49,8 +86,12 @@ export interface AdaptiveSizerOptions {
 export interface BatchSizeSample {
   readonly batchIndex: number;
   readonly batchSize: number;
-  /** Measured cost per record, transport and queueing included. */
+  /** Measured cost per record (`BatchTiming.durationMs ÷ size`). */
   readonly msPerRecord: number;
+  /** Submission to result. */
+  readonly latencyMs: number;
+  /** What `msPerRecord` was measured from. */
+  readonly measure: BatchCostMeasure;
   /** Whether the batch belonged to a round at the settled size or to a probe. */
   readonly round: RoundKind;
 }
@@ -58,56 +99,97 @@ export interface BatchSizeSample {
 interface Round {
   readonly size: number;
   readonly kind: RoundKind;
-  /** Batches still to cut before this round's batches are recorded. */
-  unrecorded: number;
-  /** Recorded batches of this round that have returned. */
-  returned: number;
+  /** Batches still to cut that may queue behind the previous round's. */
+  queuedBehind: number;
+  /** Its recorded batches that have returned. */
+  readonly returned: RoundSample[];
 }
 
 interface Ticket {
   readonly batchIndex: number;
   readonly size: number;
-  readonly recorded: boolean;
   readonly round: Round;
+  /** Cut while batches of another size may have been ahead of it. */
+  readonly queuedBehindOtherSize: boolean;
 }
 
 export class AdaptiveSizer implements BatchSizer {
-  readonly name = "adaptive";
+  readonly name: string;
   readonly monitor: ThroughputMonitor;
   readonly minBatchSize: number;
   readonly maxBatchSize: number;
   readonly reevaluateEvery: number;
-  readonly #explorer: SizeExplorer;
+  readonly strategy: SizingStrategyName | "latency-target";
+  readonly #strategy: SizingStrategy;
   readonly #historyLimit: number;
   #history: BatchSizeSample[] = [];
   #capacity = 1;
   #round: Round;
   #batchesCut = 0;
 
+  /** Throws `InvalidArgumentError` for an option out of range. */
   constructor(options: AdaptiveSizerOptions = {}) {
     const min = options.minBatchSize ?? 5;
     const max = options.maxBatchSize ?? 200;
     const initial = options.initialBatchSize ?? 10;
     const every = options.reevaluateEvery ?? 5;
     const stepFactor = options.stepFactor ?? 2;
-    const patience = options.maxProbeInterval ?? 8;
     const historyLimit = options.historyLimit ?? 10_000;
+    const strategy = options.strategy ?? "cost-model";
     requireInteger("minBatchSize", min, 1);
     requireInteger("maxBatchSize", max, min);
     requireInteger("initialBatchSize", initial, 1);
     requireInteger("reevaluateEvery", every, 1);
-    requireInteger("maxProbeInterval", patience, 0);
     requireInteger("historyLimit", historyLimit, 1);
     if (!(stepFactor > 1 && Number.isFinite(stepFactor))) {
       throw new InvalidArgumentError(`stepFactor must be a finite number > 1, got ${stepFactor}`);
     }
+    if (strategy !== "cost-model" && strategy !== "hill-climb") {
+      throw new InvalidArgumentError(`strategy must be "cost-model" or "hill-climb", got ${String(strategy)}`);
+    }
+    const patience = options.maxProbeInterval ?? (strategy === "cost-model" ? 32 : 8);
+    requireInteger("maxProbeInterval", patience, 0);
     this.minBatchSize = min;
     this.maxBatchSize = max;
     this.reevaluateEvery = every;
     this.monitor = options.monitor ?? new ThroughputMonitor();
     this.#historyLimit = historyLimit;
-    this.#explorer = new SizeExplorer({ initial, min, max, stepFactor, maxPatience: patience });
-    this.#round = { size: this.#explorer.size, kind: this.#explorer.kind, unrecorded: 0, returned: 0 };
+    if (options.targetBatchLatencyMs !== undefined) {
+      const targetMs = checkDurationMs("targetBatchLatencyMs", options.targetBatchLatencyMs);
+      const increaseStep = options.increaseStep ?? 2;
+      requireInteger("increaseStep", increaseStep, 1);
+      const decreaseFactor = options.decreaseFactor ?? 0.9;
+      if (!(decreaseFactor > 0 && decreaseFactor < 1)) {
+        throw new InvalidArgumentError(`decreaseFactor must be in (0, 1), got ${decreaseFactor}`);
+      }
+      this.strategy = "latency-target";
+      this.#strategy = new LatencyTarget({ initial, min, max, targetMs, increaseStep, decreaseFactor });
+      this.name = `adaptive (latency ≤ ${targetMs} ms)`;
+    } else if (strategy === "hill-climb") {
+      this.strategy = strategy;
+      this.#strategy = new HillClimb({ initial, min, max, stepFactor, maxPatience: patience }, this.monitor);
+      this.name = "adaptive (hill climb)";
+    } else {
+      const fitWindow = options.fitWindow ?? 60;
+      requireInteger("fitWindow", fitWindow, 2);
+      const driftTolerance = options.driftTolerance ?? 0.3;
+      if (!(driftTolerance > 0 && Number.isFinite(driftTolerance))) {
+        throw new InvalidArgumentError(`driftTolerance must be a finite number > 0, got ${driftTolerance}`);
+      }
+      this.strategy = strategy;
+      this.#strategy = new CostModelSearch({
+        initial,
+        min,
+        max,
+        tolerance: this.monitor.tieTolerance,
+        stepFactor,
+        maxPatience: patience,
+        window: fitWindow,
+        driftTolerance,
+      });
+      this.name = "adaptive";
+    }
+    this.#round = { size: this.#strategy.size, kind: this.#strategy.kind, queuedBehind: 0, returned: [] };
   }
 
   /** The size the next batch will be cut at. */
@@ -117,10 +199,15 @@ export class AdaptiveSizer implements BatchSizer {
 
   /** The best size found so far (the base of the search, not a probe). */
   get settledSize(): number {
-    return this.#explorer.base;
+    return this.#strategy.settled;
   }
 
-  /** The latest batches, in the order they were cut: index, size and measured ms per record. */
+  /** The cost model fitted last ("cost-model" strategy only; `undefined` before two sizes were seen). */
+  get costModel(): CostModel | undefined {
+    return this.#strategy instanceof CostModelSearch ? this.#strategy.model : undefined;
+  }
+
+  /** The latest batches, in the order they returned: index, size and measured cost per record. */
   get history(): readonly BatchSizeSample[] {
     return this.#history;
   }
@@ -131,25 +218,40 @@ export class AdaptiveSizer implements BatchSizer {
 
   cut(records: number): Ticket {
     const round = this.#round;
-    // A partial batch, or one that may queue behind another size, is not recorded.
-    const recorded = records === round.size && round.unrecorded === 0;
-    if (round.unrecorded > 0) round.unrecorded--;
-    return { batchIndex: this.#batchesCut++, size: records, recorded, round };
+    const queuedBehindOtherSize = round.queuedBehind > 0;
+    if (queuedBehindOtherSize) round.queuedBehind--;
+    return { batchIndex: this.#batchesCut++, size: records, round, queuedBehindOtherSize };
   }
 
-  completed(ticket: unknown, durationMs: number): void {
-    const { batchIndex, size, recorded, round } = ticket as Ticket;
-    this.#remember({ batchIndex, batchSize: size, msPerRecord: durationMs / size, round: round.kind });
-    if (!recorded) return;
-    this.monitor.recordBatch(size, Math.max(0, durationMs));
-    if (round === this.#round && ++round.returned === this.reevaluateEvery) this.#closeRound();
+  completed(ticket: unknown, timing: BatchTiming): void {
+    const { batchIndex, size, round, queuedBehindOtherSize } = ticket as Ticket;
+    const durationMs = Math.max(0, timing.durationMs);
+    const latencyMs = Math.max(0, timing.latencyMs);
+    this.#remember({
+      batchIndex,
+      batchSize: size,
+      msPerRecord: durationMs / size,
+      latencyMs,
+      measure: timing.measure,
+      round: round.kind,
+    });
+    // Waiting behind another size's batches distorts a time that includes waiting, and only such a time.
+    const distorted =
+      queuedBehindOtherSize && (timing.measure === "submit-to-result" || this.strategy === "latency-target");
+    if (size !== round.size || distorted) return;
+    this.monitor.recordBatch(size, durationMs);
+    const sample: RoundSample = { batchSize: size, durationMs, latencyMs };
+    this.#strategy.observe(sample);
+    if (round !== this.#round) return;
+    round.returned.push(sample);
+    if (round.returned.length === this.reevaluateEvery) this.#closeRound();
   }
 
   #closeRound(): void {
-    const costs = new Map(this.monitor.costs().map((c) => [c.batchSize, c.msPerRecord]));
-    const next = this.#explorer.afterRound(this.monitor.recommendedBatchSize(), (size) => costs.get(size));
-    const unrecorded = next === this.#round.size ? 0 : this.#capacity - 1;
-    this.#round = { size: next, kind: this.#explorer.kind, unrecorded, returned: 0 };
+    this.#strategy.endRound(this.#round.returned);
+    const next = this.#strategy.size;
+    const queuedBehind = next === this.#round.size ? 0 : this.#capacity - 1;
+    this.#round = { size: next, kind: this.#strategy.kind, queuedBehind, returned: [] };
   }
 
   #remember(sample: BatchSizeSample): void {

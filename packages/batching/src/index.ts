@@ -3,8 +3,10 @@ export {
   AdaptiveSizer,
   type AdaptiveSizerOptions,
   type BatchSizeSample,
+  type SizingStrategyName,
 } from "./adaptive-sizer.ts";
-export type { RoundKind } from "./internal/size-explorer.ts";
+export { type CostModel, type CostSample, fitCostModel, smallestSizeWithin } from "./cost-model.ts";
+export type { RoundKind } from "./internal/sizing-strategy.ts";
 export {
   type BatchSample,
   type SizeCost,

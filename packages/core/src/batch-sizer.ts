@@ -20,9 +20,28 @@ export interface BatchSizer {
   start?(context: SizerContext): void;
   /** A batch of `records` was cut (fewer than `size` for a partial one); the result is handed back in `completed`. */
   cut(records: number): unknown;
-  /** The batch of `ticket` returned, after `durationMs` from submission to result. */
-  completed(ticket: unknown, durationMs: number): void;
+  /** The batch of `ticket` returned; `timing` says how long it took. */
+  completed(ticket: unknown, timing: BatchTiming): void;
 }
+
+/**
+ * How long a batch took. A sizer that compares sizes by cost wants
+ * `durationMs`; one that holds a latency budget wants `latencyMs`.
+ */
+export interface BatchTiming {
+  /** From submission to result: what the batch's records waited for it, queueing included. */
+  readonly latencyMs: number;
+  /**
+   * The batch's own cost when the executor measured it (`measure` is
+   * "own-cost": encoding, sending, running, receiving and decoding, with any
+   * wait in line left out); otherwise `latencyMs` ("submit-to-result").
+   */
+  readonly durationMs: number;
+  readonly measure: BatchCostMeasure;
+}
+
+/** Whether a batch's `durationMs` is its own cost, or its submission-to-result time because the executor could not tell. */
+export type BatchCostMeasure = "own-cost" | "submit-to-result";
 
 /** Always `size`. */
 export function fixedSize(size: number): BatchSizer {

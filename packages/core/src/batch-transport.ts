@@ -66,16 +66,26 @@ export function columnarTransport<R, Out, Result = Out>(
   };
 }
 
-/** Encodes `batch`, runs it on `executor`, decodes the output. */
+/**
+ * Encodes `batch`, runs it on `executor`, decodes the output. When the
+ * executor filled in `options.timing.costMs`, the encoding and decoding are
+ * added to it: they are the batch's cost too, paid on this thread.
+ */
 export async function runBatch<R, W, Out, Result>(
   executor: Executor,
   transport: BatchTransport<R, W, Out, Result>,
   batch: readonly R[],
   options: RunOptions = {},
 ): Promise<Result> {
+  const encodeStart = performance.now();
   const { input, transfer } = transport.encode(batch);
+  const encodeMs = performance.now() - encodeStart;
   const runOptions =
     transfer === undefined ? options : { ...options, transfer: [...(options.transfer ?? []), ...transfer] };
   const output = await executor.run(transport.kernel, input, runOptions);
-  return transport.decode(output, batch);
+  const decodeStart = performance.now();
+  const result = transport.decode(output, batch);
+  const { timing } = options;
+  if (timing?.costMs !== undefined) timing.costMs += encodeMs + (performance.now() - decodeStart);
+  return result;
 }

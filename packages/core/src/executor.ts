@@ -22,6 +22,31 @@ export interface RunOptions {
   readonly transfer?: readonly Transferable[];
   /** A hint too: a backend without priorities runs every task as normal. */
   readonly priority?: TaskPriority;
+  /**
+   * Filled in, before the task settles, by an executor that can tell what the
+   * task itself cost; left as it is by one that cannot (a remote backend).
+   * An object the caller owns, so that measuring costs no callback per task.
+   */
+  readonly timing?: TaskTiming;
+}
+
+/**
+ * What one task cost, apart from any wait in line. Times "at" are
+ * milliseconds since the epoch (`performance.timeOrigin + performance.now()`),
+ * comparable across the threads of one process.
+ */
+export interface TaskTiming {
+  /** When the worker started running the task (its kernel's module already loaded). */
+  startedAtMs?: number;
+  /** When the kernel returned on the worker, before its output was sent back. */
+  finishedAtMs?: number;
+  /**
+   * The task's own cost: its running time on the worker plus the executor's
+   * own time on this thread sending its input and receiving its output. The
+   * time it waited, for a worker or behind another task, is left out.
+   * `runBatch` adds the transport's encoding and decoding to it.
+   */
+  costMs?: number;
 }
 
 /** A frozen snapshot of an executor's counters. */

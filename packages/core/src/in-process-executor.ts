@@ -37,15 +37,25 @@ export class InProcessExecutor implements Executor {
     }
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(new AbortError(signal.reason));
+    let startedAt = 0;
     // A microtask later, as a thread would answer: the caller's code after `run` goes first.
     const task = Promise.resolve()
       .then(() => {
         if (signal?.aborted) throw new AbortError(signal.reason);
+        startedAt = performance.now();
         return kernel(input);
       })
       .then(
         (output) => {
           this.#completed++;
+          const { timing } = options;
+          if (timing !== undefined) {
+            // Nothing is sent or received here: the task's cost is its kernel's running time.
+            const finishedAt = performance.now();
+            timing.startedAtMs = performance.timeOrigin + startedAt;
+            timing.finishedAtMs = performance.timeOrigin + finishedAt;
+            timing.costMs = finishedAt - startedAt;
+          }
           return output;
         },
         (error: unknown) => {

@@ -1,6 +1,12 @@
 /** @poolstream/core: the interfaces every poolstream stage shares, and the small parts they are built from. */
 
-export { type BatchSizer, fixedSize, type SizerContext } from "./batch-sizer.ts";
+export {
+  type BatchCostMeasure,
+  type BatchSizer,
+  type BatchTiming,
+  fixedSize,
+  type SizerContext,
+} from "./batch-sizer.ts";
 export {
   type BatchTransport,
   type ColumnarTransportOptions,
@@ -52,7 +58,7 @@ export {
   toError,
   WorkerCrashedError,
 } from "./errors.ts";
-export type { Executor, ExecutorStats, RunOptions, TaskPriority } from "./executor.ts";
+export type { Executor, ExecutorStats, RunOptions, TaskPriority, TaskTiming } from "./executor.ts";
 export {
   type BatchFailure,
   type FailurePolicy,

@@ -12,5 +12,12 @@ export interface TaskRequest {
 }
 
 export type TaskResponse =
-  | { readonly id: number; readonly ok: true; readonly output: unknown }
+  | {
+      readonly id: number;
+      readonly ok: true;
+      readonly output: unknown;
+      /** When the kernel started and returned, ms since the epoch (`performance.timeOrigin + now()`). */
+      readonly startedAtMs: number;
+      readonly finishedAtMs: number;
+    }
   | { readonly id: number; readonly ok: false; readonly error: SerializedError };

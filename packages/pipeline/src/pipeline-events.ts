@@ -9,8 +9,16 @@ export interface PipelineEventMap {
   "batch-cut": { readonly batchId: number; readonly size: number; readonly laneCounts: readonly number[] };
   /** The batch went to the executor. */
   "batch-submitted": { readonly batchId: number; readonly size: number; readonly urgent: boolean };
-  /** The executor returned the batch's outputs. */
-  "batch-completed": { readonly batchId: number; readonly size: number; readonly durationMs: number };
+  /**
+   * The executor returned the batch's outputs: `durationMs` after submission,
+   * and with `costMs` its own cost, when the executor measured it (see `BatchTiming`).
+   */
+  "batch-completed": {
+    readonly batchId: number;
+    readonly size: number;
+    readonly durationMs: number;
+    readonly costMs: number | undefined;
+  };
   /** A call failed as a whole; `next` says what the failure policy does about it. */
   "batch-failed": {
     readonly batchId: number;

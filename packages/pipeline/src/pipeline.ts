@@ -23,6 +23,7 @@ import {
   AbortError,
   type BatchFailure,
   type BatchSizer,
+  type BatchTiming,
   type Clock,
   type Executor,
   type FailurePolicy,
@@ -47,6 +48,7 @@ import {
   type SourceReport,
   sensorSchema,
   systemClock,
+  type TaskTiming,
   toError,
 } from "@poolstream/core";
 import { BatchSlots } from "./internal/batch-slots.ts";
@@ -91,6 +93,8 @@ interface Cut<R> {
   computed: boolean;
   /** Its records counted before the sinks: dead letters, and records a machinery failure left unresolved. */
   countedEarly: number;
+  /** Filled in by an executor that measures a task's own cost; the sizer is fed it. */
+  readonly timing: TaskTiming;
 }
 
 /**
@@ -462,11 +466,12 @@ export class Pipeline<R, Out> implements AsyncDisposable {
       submittedMs,
       computed: false,
       countedEarly: 0,
+      timing: {},
     };
     if (this.#events.wants("batch-submitted")) {
       this.#events.emit("batch-submitted", { batchId, size: records.length, urgent });
     }
-    this.#call(records, this.#executor, urgent).then(
+    this.#call(records, this.#executor, urgent, cut.timing).then(
       (outputs) => this.#completed(cut, outputs),
       (error: unknown) => this.#failed(cut, toError(error)),
     );
@@ -475,17 +480,27 @@ export class Pipeline<R, Out> implements AsyncDisposable {
   /** The batch's call returned: one output per record. */
   #completed(cut: Cut<R>, outputs: ArrayLike<unknown>): void {
     // The sizer hears of it at once, so the next batch is cut at the size it decides.
-    const durationMs = this.#clock.now() - cut.submittedMs;
+    const latencyMs = this.#clock.now() - cut.submittedMs;
+    const { costMs } = cut.timing;
+    const timing: BatchTiming =
+      costMs === undefined
+        ? { latencyMs, durationMs: latencyMs, measure: "submit-to-result" }
+        : { latencyMs, durationMs: costMs, measure: "own-cost" };
     const from = this.#sizer.size;
     try {
-      this.#sizer.completed(cut.ticket, durationMs);
+      this.#sizer.completed(cut.ticket, timing);
     } catch (error) {
       this.#sizerFailed(error);
     }
     if (this.#sizer.size !== from) this.#sizeChanged(cut.batchId, from);
     this.#batchesCompleted++;
     if (this.#events.wants("batch-completed")) {
-      this.#events.emit("batch-completed", { batchId: cut.batchId, size: cut.records.length, durationMs });
+      this.#events.emit("batch-completed", {
+        batchId: cut.batchId,
+        size: cut.records.length,
+        durationMs: latencyMs,
+        costMs,
+      });
     }
     // The executor is free for the next batch: let the loop send it before this one is written,
     // so a worker does not wait for the main thread's bookkeeping.
@@ -520,8 +535,9 @@ export class Pipeline<R, Out> implements AsyncDisposable {
   }
 
   /** One call through the transport; an output count that does not match the batch is the call's failure. */
-  #call(records: readonly R[], executor: Executor, urgent: boolean): Promise<ArrayLike<unknown>> {
-    const options = urgent ? this.#urgentRun : this.#normalRun;
+  #call(records: readonly R[], executor: Executor, urgent: boolean, timing?: TaskTiming): Promise<ArrayLike<unknown>> {
+    const shared = urgent ? this.#urgentRun : this.#normalRun;
+    const options = timing === undefined ? shared : { ...shared, timing };
     return runBatch(executor, this.#transport, records, options).then((outputs) => {
       if (outputs === null || typeof outputs !== "object" || outputs.length !== records.length) {
         const got = outputs !== null && typeof outputs === "object" ? outputs.length : "no";

@@ -1,12 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { AdaptiveSizer } from "@poolstream/batching";
-import { defineKernel, InvalidArgumentError, ManualClock, objectTransport } from "@poolstream/core";
+import { type BatchTiming, defineKernel, InvalidArgumentError, ManualClock, objectTransport } from "@poolstream/core";
 import { pipeline } from "../src/pipeline.ts";
 import { driveClock, SimulatedExecutor } from "./fixtures/simulated-executor.ts";
 
 export const doubleAll = defineKernel(import.meta.url, "doubleAll", (batch: readonly number[]) =>
   batch.map((x) => x * 2),
 );
+
+const ownCost = (durationMs: number): BatchTiming => ({ latencyMs: durationMs, durationMs, measure: "own-cost" });
 
 const inputs = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -56,7 +58,7 @@ describe("AdaptiveSizer in a pipeline, on a synthetic cost model (ManualClock, n
 
   test("settles small when the per-record cost dominates (equal cost per record ties to the smallest)", async () => {
     const sizer = new AdaptiveSizer();
-    await runOnModel(sizer, { overheadMs: 0.001, perRecordMs: 1 }, 3_000);
+    await runOnModel(sizer, { overheadMs: 0.001, perRecordMs: 1 }, 8_000);
     expect(sizer.settledSize).toBe(5);
     const tail = sizer.history.slice(-40).map((s) => s.batchSize);
     expect(tail.filter((s) => s === 5).length).toBeGreaterThan(tail.length / 2);
@@ -84,19 +86,19 @@ describe("AdaptiveSizer in a pipeline, on a synthetic cost model (ManualClock, n
     const sizer = new AdaptiveSizer({ initialBatchSize: 10, reevaluateEvery: 1 });
     sizer.start({ capacity: 1 });
     const partial = sizer.cut(3);
-    sizer.completed(partial, 0.001);
+    sizer.completed(partial, ownCost(0.001));
     expect(sizer.monitor.history()).toEqual([]);
     expect(sizer.size).toBe(10);
     const full = sizer.cut(10);
-    sizer.completed(full, 10);
+    sizer.completed(full, ownCost(10));
     expect(sizer.monitor.history()).toEqual([{ batchSize: 10, durationMs: 10 }]);
-    expect(sizer.size).toBe(20); // one round of one batch, then the first probe
+    expect(sizer.size).toBe(200); // one round of one batch, then a probe at the far end for a first fit
   });
 
   test("its history is bounded: memory stays flat however long it runs", () => {
     const sizer = new AdaptiveSizer({ historyLimit: 100 });
     sizer.start({ capacity: 4 });
-    for (let i = 0; i < 1000; i++) sizer.completed(sizer.cut(sizer.size), 1);
+    for (let i = 0; i < 1000; i++) sizer.completed(sizer.cut(sizer.size), ownCost(1));
     expect(sizer.history.length).toBeLessThanOrEqual(100);
     expect(sizer.history.at(-1)?.batchIndex).toBe(999);
   });

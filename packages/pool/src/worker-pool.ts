@@ -29,6 +29,7 @@ import {
   type TaskRequest,
   type TaskResponse,
   TaskTimeoutError,
+  type TaskTiming,
   WorkerCrashedError,
 } from "@poolstream/core";
 import { isLoadingKernelModule } from "./internal/loading-mark.ts";
@@ -70,6 +71,10 @@ interface Task {
   readonly ref: KernelRef;
   readonly transfer: readonly Transferable[] | undefined;
   readonly timeoutMs: number | undefined;
+  /** The caller's, filled in when the task succeeds. */
+  readonly timing: TaskTiming | undefined;
+  /** This thread's time inside `postMessage` (the input's clone or transfer), last time it was sent. */
+  sendMs: number;
   readonly resolve: (output: unknown) => void;
   readonly reject: (error: Error) => void;
   settled: boolean;
@@ -190,6 +195,8 @@ export class WorkerPool implements Executor {
         ref: kernel.sent,
         transfer: options.transfer,
         timeoutMs,
+        timing: options.timing,
+        sendMs: 0,
         resolve: (output) => {
           signal?.removeEventListener("abort", onAbort);
           resolve(output as O);
@@ -289,7 +296,10 @@ export class WorkerPool implements Executor {
         markExited = resolve;
       }),
     };
-    worker.addEventListener("message", (event: MessageEvent<TaskResponse>) => this.#onResponse(slot, event.data));
+    worker.addEventListener("message", (event: MessageEvent<TaskResponse>) => {
+      const receivedAt = performance.now();
+      this.#onResponse(slot, event.data, receivedAt);
+    });
     worker.addEventListener("error", (event: ErrorEvent) => {
       event.preventDefault();
       this.#onDeath(slot, new WorkerCrashedError(`worker ${this.#name}-${index} crashed: ${firstLine(event.message)}`));
@@ -302,13 +312,21 @@ export class WorkerPool implements Executor {
     return slot;
   }
 
-  #onResponse(slot: Slot, response: TaskResponse): void {
+  #onResponse(slot: Slot, response: TaskResponse, receivedAt: number): void {
     const index = slot.inFlight.findIndex((task) => task.request.id === response.id);
     if (index < 0) return; // Settled already (the pool was destroyed).
     const [task] = slot.inFlight.splice(index, 1) as [Task];
     if (index === 0) this.#startHeadTimer(slot);
     if (response.ok) {
       this.#completed++;
+      const { timing } = task;
+      if (timing !== undefined) {
+        // The listener read `event.data` after `receivedAt`, so the output's deserialization is counted here.
+        const receiveMs = performance.now() - receivedAt;
+        timing.startedAtMs = response.startedAtMs;
+        timing.finishedAtMs = response.finishedAtMs;
+        timing.costMs = response.finishedAtMs - response.startedAtMs + task.sendMs + receiveMs;
+      }
       this.#finish(task, undefined, response.output);
     } else {
       this.#failed++;
@@ -349,8 +367,10 @@ export class WorkerPool implements Executor {
       const firstTime = !slot.knownKernels.has(task.request.kernelId);
       const message = firstTime ? { ...task.request, kernel: task.ref } : task.request;
       try {
+        const sendStart = performance.now();
         if (task.transfer === undefined) slot.worker.postMessage(message);
         else slot.worker.postMessage(message, task.transfer as Transferable[]);
+        task.sendMs = performance.now() - sendStart;
         if (firstTime) slot.knownKernels.add(task.request.kernelId);
       } catch (error) {
         // The input could not be cloned: that is the task's fault, not the worker's.

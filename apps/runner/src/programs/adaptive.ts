@@ -3,8 +3,9 @@
  * for a light kernel and for a heavy one, and shows how it got there. The
  * expected outcome: light settles on larger batches than heavy, because for a
  * light kernel the per-batch cost of reaching a Worker dominates.
+ * `bun run adaptive:tally` runs it many times and counts the outcomes.
  */
-import { AdaptiveSizer, type BatchSizeSample } from "@poolstream/batching";
+import { AdaptiveSizer, type BatchSizeSample, type CostModel } from "@poolstream/batching";
 import type { SensorRecord } from "@poolstream/core";
 import { generateSensorRecords } from "@poolstream/ingest";
 import { lightHeavyTransport, type TransportName } from "@poolstream/kernels";
@@ -16,7 +17,7 @@ import { formatBarChart, formatKeyValues, formatTable } from "../report/text.ts"
 
 const flags = readFlags({
   usage: "bun run adaptive",
-  summary: "Finds the batch size for a light and a heavy kernel from measured worker throughput.",
+  summary: "Finds the batch size for a light and a heavy kernel from each batch's measured cost.",
   flags: {
     records: { type: "integer", default: 5000, min: 1, max: 100_000_000, description: "records per kernel" },
     workers: { type: "integer", default: 2, min: 1, max: 256, description: "Bun Workers in the pool" },
@@ -27,6 +28,12 @@ const flags = readFlags({
       default: "columnar",
       description: "how batches travel to the workers",
     },
+    strategy: {
+      type: "choice",
+      choices: ["cost-model", "hill-climb"],
+      default: "cost-model",
+      description: "how the sizer decides: a fit of the cost model, or the monitor's hill climb",
+    },
   },
 });
 
@@ -35,7 +42,7 @@ const records = generateSensorRecords({ count: flags.records, seed: flags.seed }
 
 /** One pipeline: the records through `transport` with a fresh adaptive sizer. */
 async function adapt(transport: ReturnType<typeof lightHeavyTransport>, input: readonly SensorRecord[]) {
-  const sizer = new AdaptiveSizer();
+  const sizer = new AdaptiveSizer({ strategy: flags.strategy });
   const report: PipelineReport = await pipeline({ source: input, executor: pool, transport, sizer }).run();
   if (!report.accounting.holds || report.accounting.results !== input.length) {
     throw new Error(`records went missing: ${report.accounting.results} of ${input.length}`);
@@ -76,6 +83,7 @@ for (const { name, transport } of kernelsFor(flags.transport)) {
   console.log(
     formatKeyValues([
       ["final batch size", sizer.settledSize],
+      ["fitted cost per batch", formatModel(sizer.costModel)],
       ["monitor's pick, last 10 batches", sizer.monitor.recommendedBatchSize() ?? "none"],
       ["throughput", `${Math.round(report.throughputPerSec).toLocaleString("en-US")} records/s`],
       ["check", formatAccounting(report.accounting)],
@@ -86,6 +94,11 @@ for (const { name, transport } of kernelsFor(flags.transport)) {
 const [light = 0, heavy = 0] = outcomes;
 const verdict = light > heavy ? "light above heavy, as expected" : "light NOT above heavy";
 console.log(`\nlight settled at ${light}, heavy at ${heavy}: ${verdict}`);
+
+function formatModel(model: CostModel | undefined): string {
+  if (model === undefined) return "none (hill climb)";
+  return `${(model.overheadMs * 1000).toFixed(1)} µs + size × ${(model.perRecordMs * 1000).toFixed(3)} µs`;
+}
 
 function kernelsFor(wire: TransportName) {
   return [

@@ -13,6 +13,8 @@
  * processor spends little time exploring. A climb that hits a bound turns
  * round with the shortest stride, since the best size is then likely there.
  */
+import type { RoundKind } from "./sizing-strategy.ts";
+
 export interface SizeExplorerOptions {
   readonly initial: number;
   readonly min: number;
@@ -22,8 +24,6 @@ export interface SizeExplorerOptions {
   /** Most base rounds between two probes once settled. */
   readonly maxPatience: number;
 }
-
-export type RoundKind = "base" | "probe";
 
 export class SizeExplorer {
   readonly #options: SizeExplorerOptions;

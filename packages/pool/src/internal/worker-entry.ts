@@ -105,9 +105,14 @@ function reply(response: TaskResponse, transfer?: readonly Transferable[]): void
   }
 }
 
-function succeed(id: number, kernel: KernelFn, output: unknown): void {
+/** Now, in ms since the epoch: the pool's thread reads the same clock, so the two can be compared. */
+const epochNow = (): number => performance.timeOrigin + performance.now();
+
+function succeed(id: number, kernel: KernelFn, output: unknown, startedAtMs: number): void {
+  const finishedAtMs = epochNow();
   // The module's own declaration decides, not the request: only the kernel knows its buffers are fresh.
-  reply({ id, ok: true, output }, kernel.kernel?.transferOutput === true ? collectTransferables(output) : undefined);
+  const transfer = kernel.kernel?.transferOutput === true ? collectTransferables(output) : undefined;
+  reply({ id, ok: true, output, startedAtMs, finishedAtMs }, transfer);
 }
 
 function fail(id: number, error: unknown): void {
@@ -127,6 +132,8 @@ function run(request: TaskRequest): Promise<void> | undefined {
 }
 
 function finish(id: number, kernel: KernelFn, call: () => unknown): Promise<void> | undefined {
+  // Taken once the module has loaded: loading is a worker's start-up, not the task's cost.
+  const startedAtMs = epochNow();
   let output: unknown;
   try {
     output = call();
@@ -135,11 +142,11 @@ function finish(id: number, kernel: KernelFn, call: () => unknown): Promise<void
     return undefined;
   }
   if (!(output instanceof Promise)) {
-    succeed(id, kernel, output);
+    succeed(id, kernel, output, startedAtMs);
     return undefined;
   }
   return output.then(
-    (value: unknown) => succeed(id, kernel, value),
+    (value: unknown) => succeed(id, kernel, value, startedAtMs),
     (error: unknown) => fail(id, error),
   );
 }

@@ -1,0 +1,120 @@
+/**
+ * The cost model of a batch: `duration = overhead + size × perRecord`. The
+ * overhead is what every batch pays whatever its size (the message to a
+ * worker and back, the bookkeeping around it); the per-record cost is the
+ * kernel's work and the copying of each record. Their ratio decides the best
+ * size: the larger the overhead against the per-record cost, the more a
+ * larger batch saves.
+ *
+ * A fit over every batch seen resists noise that a comparison of two rounds
+ * cannot: one round's stall moves one point of many. Each size's durations
+ * are first reduced to their median, so a stall of many times the usual cost
+ * on a few batches leaves the median (and the fit) where it was.
+ */
+import { InvalidArgumentError } from "@poolstream/core";
+
+/** `durationMs = overheadMs + size × perRecordMs`, both ≥ 0. */
+export interface CostModel {
+  readonly overheadMs: number;
+  readonly perRecordMs: number;
+}
+
+/** One measured batch. */
+export interface CostSample {
+  readonly batchSize: number;
+  readonly durationMs: number;
+}
+
+/**
+ * Fits the cost model to `samples` by least squares over each size's median
+ * duration, weighted by how many samples the size has. A negative term is
+ * not physical: it is set to 0 and the other refitted alone. Returns
+ * `undefined` when the samples span less than `minSpread` (largest size ÷
+ * smallest, default 1.2), too little to tell overhead from per-record cost.
+ */
+export function fitCostModel(samples: readonly CostSample[], minSpread = 1.2): CostModel | undefined {
+  const bySize = new Map<number, number[]>();
+  for (const { batchSize, durationMs } of samples) {
+    if (!(batchSize > 0 && durationMs >= 0 && Number.isFinite(durationMs))) continue;
+    const durations = bySize.get(batchSize);
+    if (durations === undefined) bySize.set(batchSize, [durationMs]);
+    else durations.push(durationMs);
+  }
+  if (bySize.size < 2) return undefined;
+  const sizes = [...bySize.keys()];
+  if (Math.max(...sizes) / Math.min(...sizes) < minSpread) return undefined;
+  let weight = 0;
+  let sumSize = 0;
+  let sumDuration = 0;
+  const points: { size: number; median: number; count: number }[] = [];
+  for (const [size, durations] of bySize) {
+    const median = medianOf(durations);
+    points.push({ size, median, count: durations.length });
+    weight += durations.length;
+    sumSize += durations.length * size;
+    sumDuration += durations.length * median;
+  }
+  const meanSize = sumSize / weight;
+  const meanDuration = sumDuration / weight;
+  let covariance = 0;
+  let variance = 0;
+  for (const { size, median, count } of points) {
+    covariance += count * (size - meanSize) * (median - meanDuration);
+    variance += count * (size - meanSize) ** 2;
+  }
+  const perRecordMs = covariance / variance;
+  if (perRecordMs < 0) return { overheadMs: meanDuration, perRecordMs: 0 }; // Size costs nothing: all overhead.
+  const overheadMs = meanDuration - perRecordMs * meanSize;
+  if (overheadMs >= 0) return { overheadMs, perRecordMs };
+  // No overhead at all: the line through the origin.
+  let sizeDuration = 0;
+  let sizeSquared = 0;
+  for (const { size, median, count } of points) {
+    sizeDuration += count * size * median;
+    sizeSquared += count * size * size;
+  }
+  return { overheadMs: 0, perRecordMs: sizeDuration / sizeSquared };
+}
+
+/**
+ * The smallest of `sizes` whose cost per record under `model` is within
+ * `tolerance` of the lowest among them: the monitor's rule, applied to
+ * predicted costs instead of measured ones. At equal cost a smaller batch
+ * means lower latency, so a size that saves less than `tolerance` is not
+ * worth its wait. Throws `InvalidArgumentError` for no sizes, a size that is
+ * not a positive integer, or a tolerance outside [0, 1).
+ */
+export function smallestSizeWithin(model: CostModel, sizes: readonly number[], tolerance: number): number {
+  if (!(tolerance >= 0 && tolerance < 1)) {
+    throw new InvalidArgumentError(`tolerance must be in [0, 1), got ${tolerance}`);
+  }
+  if (sizes.length === 0 || !sizes.every((size) => Number.isInteger(size) && size >= 1)) {
+    throw new InvalidArgumentError(`sizes must be positive integers, at least one, got [${sizes.join(", ")}]`);
+  }
+  const costOf = (size: number) => model.overheadMs / size + model.perRecordMs;
+  const lowest = Math.min(...sizes.map(costOf));
+  const limit = lowest * (1 + tolerance);
+  return Math.min(...sizes.filter((size) => costOf(size) <= limit));
+}
+
+/**
+ * The sizes a search steps between: `min × factor^k` below `max`, and `max`
+ * (5, 10, 20, 40, 80, 160, 200 for the defaults). A ladder rather than every
+ * integer keeps the decision from wandering with the noise of the fit: two
+ * neighbouring rungs differ by more than measurement noise can hide.
+ */
+export function sizeLadder(min: number, max: number, factor: number): number[] {
+  const sizes: number[] = [];
+  for (let size = min; size < max; size = Math.max(size + 1, Math.round(size * factor))) sizes.push(size);
+  sizes.push(max);
+  return sizes;
+}
+
+/** The median of a non-empty list (sorts it in place). */
+export function medianOf(values: number[]): number {
+  values.sort((a, b) => a - b);
+  const middle = values.length >> 1;
+  return values.length % 2 === 1
+    ? (values[middle] as number)
+    : ((values[middle - 1] as number) + (values[middle] as number)) / 2;
+}

@@ -1,0 +1,155 @@
+/**
+ * The cost-model strategy: fit `duration = overhead + size × perRecord` over
+ * the recent batches of every size, and run at the smallest size of the
+ * ladder (`sizeLadder`) whose predicted cost per record is within the tie
+ * tolerance of the lowest.
+ *
+ * It starts with a survey: after the round at the initial size, rounds at
+ * the far end of the range, the initial size again and the far end again,
+ * so that the first fit rests on ten batches at each end (five are not
+ * enough on a busy machine: a `postMessage` alone varies between 20 and
+ * 45 µs). After that, a probe round at the next rung up or down (alternately)
+ * keeps two sizes in the fit, with a wait between probes that doubles up to
+ * `maxPatience` rounds: a probe below the best size costs throughput, so a
+ * settled sizer rarely makes one. A cost that changes under it shows in its
+ * base rounds instead: two base rounds in a row whose median strays more
+ * than `driftTolerance` from the model's prediction mean the history is
+ * stale; it is dropped (all but those two rounds) and surveyed again.
+ */
+import {
+  type CostModel,
+  type CostSample,
+  fitCostModel,
+  medianOf,
+  sizeLadder,
+  smallestSizeWithin,
+} from "../cost-model.ts";
+import type { RoundKind, RoundSample, SizingStrategy } from "./sizing-strategy.ts";
+
+export interface CostModelSearchOptions {
+  readonly initial: number;
+  readonly min: number;
+  readonly max: number;
+  /** Relative cost still counted as a tie (the smaller size wins). */
+  readonly tolerance: number;
+  /** Ratio of neighbouring rungs of the size ladder. */
+  readonly stepFactor: number;
+  /** Most base rounds between two probes once settled. */
+  readonly maxPatience: number;
+  /** Samples the fit uses, the latest. */
+  readonly window: number;
+  /** How far (relative) a base round may stray from the model before it counts as a change of cost. */
+  readonly driftTolerance: number;
+}
+
+export class CostModelSearch implements SizingStrategy {
+  readonly #options: CostModelSearchOptions;
+  readonly #samples: CostSample[] = [];
+  readonly #ladder: readonly number[];
+  #base: number;
+  #probe: number | undefined;
+  #model: CostModel | undefined;
+  #direction: 1 | -1 = -1;
+  #patience = 1;
+  #waitRounds = 0;
+  #strayRounds = 0;
+  /** Probe rounds still to run before the fit is trusted: the survey. */
+  #survey: number[];
+
+  constructor(options: CostModelSearchOptions) {
+    this.#options = options;
+    this.#ladder = sizeLadder(options.min, options.max, options.stepFactor);
+    this.#base = Math.min(options.max, Math.max(options.min, options.initial));
+    this.#survey = this.#surveyFrom(this.#base);
+  }
+
+  get size(): number {
+    return this.#probe ?? this.#base;
+  }
+
+  get kind(): RoundKind {
+    return this.#probe === undefined ? "base" : "probe";
+  }
+
+  get settled(): number {
+    return this.#base;
+  }
+
+  /** The model fitted at the end of the last round; `undefined` before two sizes were seen. */
+  get model(): CostModel | undefined {
+    return this.#model;
+  }
+
+  observe(sample: RoundSample): void {
+    this.#samples.push({ batchSize: sample.batchSize, durationMs: sample.durationMs });
+    if (this.#samples.length > this.#options.window) this.#samples.shift();
+  }
+
+  endRound(round: readonly RoundSample[]): void {
+    const wasProbe = this.#probe !== undefined;
+    this.#probe = undefined;
+    if (!wasProbe && this.#strays(round)) this.#resurvey(2 * round.length);
+    this.#model = fitCostModel(this.#samples);
+    const surveying = this.#survey.shift();
+    if (surveying !== undefined) {
+      this.#probe = surveying === this.#base ? undefined : surveying;
+      return;
+    }
+    if (this.#model === undefined) {
+      // The fit window lost its second size (a long run at one size): look at the far end again.
+      this.#survey = this.#surveyFrom(this.#base).slice(0, 1);
+      this.#probe = this.#survey.shift();
+      return;
+    }
+    this.#base = smallestSizeWithin(this.#model, this.#ladder, this.#options.tolerance);
+    if (wasProbe) {
+      this.#waitRounds = this.#patience;
+      this.#patience = Math.min(this.#options.maxPatience, this.#patience * 2);
+    } else if (this.#waitRounds > 0) {
+      this.#waitRounds--;
+    } else {
+      this.#probe = this.#neighbour();
+    }
+  }
+
+  /** Whether this base round and the one before it both strayed from the model's prediction. */
+  #strays(round: readonly RoundSample[]): boolean {
+    const model = this.#model;
+    const first = round[0];
+    if (model === undefined || first === undefined) return false;
+    const predicted = model.overheadMs + model.perRecordMs * first.batchSize;
+    const observed = medianOf(round.map((s) => s.durationMs));
+    const limit = 1 + this.#options.driftTolerance;
+    const strayed = observed > predicted * limit || observed * limit < predicted;
+    this.#strayRounds = strayed ? this.#strayRounds + 1 : 0;
+    return this.#strayRounds >= 2;
+  }
+
+  /** The cost changed: what was learnt before is wrong. Keep the latest two rounds and survey again. */
+  #resurvey(latest: number): void {
+    this.#samples.splice(0, Math.max(0, this.#samples.length - latest));
+    this.#strayRounds = 0;
+    this.#patience = 1;
+    this.#waitRounds = 0;
+    this.#survey = this.#surveyFrom(this.#base);
+  }
+
+  /** The far end, `from`, the far end: the farthest other size tells overhead from per-record cost best. */
+  #surveyFrom(from: number): number[] {
+    const { min, max } = this.#options;
+    const far = from * from <= min * max ? max : min;
+    return far === from ? [] : [far, from, far];
+  }
+
+  /** The next rung up or down from the base, alternately; the other way at an end of the ladder. */
+  #neighbour(): number {
+    const ladder = this.#ladder;
+    const rung = ladder.indexOf(this.#base);
+    for (let turn = 0; turn < 2; turn++) {
+      this.#direction = this.#direction === 1 ? -1 : 1;
+      const size = ladder[rung + this.#direction];
+      if (size !== undefined) return size;
+    }
+    return this.#base; // min == max: nothing to explore
+  }
+}
