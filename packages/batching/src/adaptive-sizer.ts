@@ -75,8 +75,8 @@ export interface AdaptiveSizerOptions {
   readonly stepFactor?: number;
   /** Most rounds at the settled size between two probes. Default 32 for "cost-model", 8 for "hill-climb". */
   readonly maxProbeInterval?: number;
-  /** Cost model: recorded batches the fit uses, the latest. Default 60. */
-  readonly fitWindow?: number;
+  /** Cost model: recorded batches of each size the fit keeps, the latest. Default 15. */
+  readonly fitSamplesPerSize?: number;
   /** Cost model: relative drift of two base rounds from the model that counts as a change of cost. Default 0.3. */
   readonly driftTolerance?: number;
   /** Batches kept in `history` (the oldest are dropped, so memory stays flat). Default 10,000. */
@@ -170,8 +170,8 @@ export class AdaptiveSizer implements BatchSizer {
       this.#strategy = new HillClimb({ initial, min, max, stepFactor, maxPatience: patience }, this.monitor);
       this.name = "adaptive (hill climb)";
     } else {
-      const fitWindow = options.fitWindow ?? 60;
-      requireInteger("fitWindow", fitWindow, 2);
+      const samplesPerSize = options.fitSamplesPerSize ?? 15;
+      requireInteger("fitSamplesPerSize", samplesPerSize, 1);
       const driftTolerance = options.driftTolerance ?? 0.3;
       if (!(driftTolerance > 0 && Number.isFinite(driftTolerance))) {
         throw new InvalidArgumentError(`driftTolerance must be a finite number > 0, got ${driftTolerance}`);
@@ -184,7 +184,7 @@ export class AdaptiveSizer implements BatchSizer {
         tolerance: this.monitor.tieTolerance,
         stepFactor,
         maxPatience: patience,
-        window: fitWindow,
+        samplesPerSize,
         driftTolerance,
       });
       this.name = "adaptive";

@@ -27,12 +27,16 @@ export interface CostSample {
 
 /**
  * Fits the cost model to `samples` by least squares over each size's median
- * duration, weighted by how many samples the size has. A negative term is
- * not physical: it is set to 0 and the other refitted alone. Returns
- * `undefined` when the samples span less than `minSpread` (largest size ÷
- * smallest, default 1.2), too little to tell overhead from per-record cost.
+ * duration, weighted by how many samples the size has over the square of its
+ * median (the noise is relative). A size with fewer
+ * than `minSamples` samples (default 3) is left out: the median of two is
+ * their mean, and one stall among them would move it by half its size. A
+ * negative term is not physical: it is set to 0 and the other refitted
+ * alone. Returns `undefined` when the sizes left span less than `minSpread`
+ * (largest ÷ smallest, default 1.2), too little to tell overhead from
+ * per-record cost.
  */
-export function fitCostModel(samples: readonly CostSample[], minSpread = 1.2): CostModel | undefined {
+export function fitCostModel(samples: readonly CostSample[], minSpread = 1.2, minSamples = 3): CostModel | undefined {
   const bySize = new Map<number, number[]>();
   for (const { batchSize, durationMs } of samples) {
     if (!(batchSize > 0 && durationMs >= 0 && Number.isFinite(durationMs))) continue;
@@ -40,27 +44,32 @@ export function fitCostModel(samples: readonly CostSample[], minSpread = 1.2): C
     if (durations === undefined) bySize.set(batchSize, [durationMs]);
     else durations.push(durationMs);
   }
+  for (const [size, durations] of bySize) if (durations.length < minSamples) bySize.delete(size);
   if (bySize.size < 2) return undefined;
   const sizes = [...bySize.keys()];
   if (Math.max(...sizes) / Math.min(...sizes) < minSpread) return undefined;
+  // The noise is relative (a stall or a preemption stretches a batch in proportion), so a point's
+  // weight is its count over its squared size: in absolute terms a 200-record batch varies 40 times as
+  // much as a 5-record one, and unweighted it would decide the intercept too.
+  const points = [...bySize].map(([size, durations]) => {
+    const median = medianOf(durations);
+    return { size, median, weight: durations.length / Math.max(median, Number.MIN_VALUE) ** 2 };
+  });
   let weight = 0;
   let sumSize = 0;
   let sumDuration = 0;
-  const points: { size: number; median: number; count: number }[] = [];
-  for (const [size, durations] of bySize) {
-    const median = medianOf(durations);
-    points.push({ size, median, count: durations.length });
-    weight += durations.length;
-    sumSize += durations.length * size;
-    sumDuration += durations.length * median;
+  for (const point of points) {
+    weight += point.weight;
+    sumSize += point.weight * point.size;
+    sumDuration += point.weight * point.median;
   }
   const meanSize = sumSize / weight;
   const meanDuration = sumDuration / weight;
   let covariance = 0;
   let variance = 0;
-  for (const { size, median, count } of points) {
-    covariance += count * (size - meanSize) * (median - meanDuration);
-    variance += count * (size - meanSize) ** 2;
+  for (const point of points) {
+    covariance += point.weight * (point.size - meanSize) * (point.median - meanDuration);
+    variance += point.weight * (point.size - meanSize) ** 2;
   }
   const perRecordMs = covariance / variance;
   if (perRecordMs < 0) return { overheadMs: meanDuration, perRecordMs: 0 }; // Size costs nothing: all overhead.
@@ -69,9 +78,9 @@ export function fitCostModel(samples: readonly CostSample[], minSpread = 1.2): C
   // No overhead at all: the line through the origin.
   let sizeDuration = 0;
   let sizeSquared = 0;
-  for (const { size, median, count } of points) {
-    sizeDuration += count * size * median;
-    sizeSquared += count * size * size;
+  for (const point of points) {
+    sizeDuration += point.weight * point.size * point.median;
+    sizeSquared += point.weight * point.size * point.size;
   }
   return { overheadMs: 0, perRecordMs: sizeDuration / sizeSquared };
 }

@@ -1,6 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { AdaptiveSizer } from "@poolstream/batching";
-import { type BatchTiming, defineKernel, InvalidArgumentError, ManualClock, objectTransport } from "@poolstream/core";
+import {
+  type BatchSizer,
+  type BatchTiming,
+  defineKernel,
+  InvalidArgumentError,
+  ManualClock,
+  objectTransport,
+} from "@poolstream/core";
 import { pipeline } from "../src/pipeline.ts";
 import { driveClock, SimulatedExecutor } from "./fixtures/simulated-executor.ts";
 
@@ -42,6 +49,51 @@ async function runOnModel(sizer: AdaptiveSizer, cost: { overheadMs: number; perR
   const report = await driveClock(clock, p.run(), 1);
   return { out, report };
 }
+
+describe("what the pipeline tells its sizer", () => {
+  /** A fixed size that remembers every timing it was given. */
+  function recordingSizer(size: number) {
+    const timings: BatchTiming[] = [];
+    const sizer: BatchSizer = { name: "recording", size, cut: () => undefined, completed: (_, t) => timings.push(t) };
+    return { sizer, timings };
+  }
+
+  for (const measures of [true, false]) {
+    test(`each batch's ${measures ? "own cost, when the executor measures it" : "submission-to-result time, when it cannot"}`, async () => {
+      const clock = new ManualClock();
+      const cost = { overheadMs: 2, perRecordMs: 0.1 };
+      const executor = new SimulatedExecutor(clock, cost, { measures });
+      const { sizer, timings } = recordingSizer(10);
+      const events: { durationMs: number; costMs: number | undefined }[] = [];
+      const p = pipeline<number, number>({
+        source: inputs(200),
+        executor,
+        transport: objectTransport(doubleAll),
+        sizer,
+        clock,
+      });
+      p.on("batch-completed", (e) => events.push(e));
+      await driveClock(clock, p.run(), 0.25);
+      expect(timings).toHaveLength(20);
+      for (const [i, timing] of timings.entries()) {
+        expect(timing.measure).toBe(measures ? "own-cost" : "submit-to-result");
+        // 4 batches outstanding on 2 workers: most of them waited for one ahead of them.
+        expect(timing.latencyMs).toBeGreaterThanOrEqual(3 - 1e-9);
+        if (measures) {
+          // The modelled 3 ms, plus the real microseconds the transport took to encode and decode.
+          expect(timing.durationMs).toBeGreaterThanOrEqual(3);
+          expect(timing.durationMs).toBeLessThan(3.5);
+          expect(events[i]?.costMs).toBe(timing.durationMs);
+        } else {
+          expect(timing.durationMs).toBe(timing.latencyMs);
+          expect(events[i]?.costMs).toBeUndefined();
+        }
+        expect(events[i]?.durationMs).toBe(timing.latencyMs);
+      }
+      expect(timings.some((t) => t.latencyMs >= 5.9)).toBe(true); // the wait is in the latency, not the cost
+    });
+  }
+});
 
 describe("AdaptiveSizer in a pipeline, on a synthetic cost model (ManualClock, no wall time)", () => {
   test("climbs to the upper bound when the per-batch overhead dominates", async () => {

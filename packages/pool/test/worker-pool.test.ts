@@ -5,6 +5,7 @@ import {
   PoolClosedError,
   TaskFailedError,
   TaskTimeoutError,
+  type TaskTiming,
   WorkerCrashedError,
 } from "@poolstream/core";
 import { WorkerPool } from "../src/worker-pool.ts";
@@ -19,6 +20,7 @@ import {
   returnsFunction,
   throwLater,
 } from "./fixtures/kernels.ts";
+import { quick } from "./fixtures/slow-to-load.ts";
 
 describe("WorkerPool", () => {
   test("runs a kernel on a worker and returns its output", async () => {
@@ -147,6 +149,47 @@ describe("WorkerPool", () => {
     expect(await stuck).toBeInstanceOf(PoolClosedError);
     expect(await waiting).toBeInstanceOf(PoolClosedError);
     expect(pool.stats().workers).toBe(0);
+  });
+
+  test("each task's own timing: inside its submission-to-result span, without its wait behind another task", async () => {
+    await using pool = new WorkerPool({ size: 1, pipelineDepth: 2 });
+    await pool.run(echo, 0); // the worker is up and the fixture module loaded
+    const epochNow = () => performance.timeOrigin + performance.now();
+    const ahead: TaskTiming = {};
+    const behind: TaskTiming = {};
+    const submitted = epochNow();
+    const [first, second] = await Promise.all([
+      pool.run(busy, 100, { timing: ahead }),
+      pool.run(busy, 20, { timing: behind }).then((output) => ({ ...output, resolvedAt: epochNow() })),
+    ]);
+    for (const [timing, output] of [
+      [ahead, first],
+      [behind, second],
+    ] as const) {
+      const { startedAtMs = Number.NaN, finishedAtMs = Number.NaN, costMs = Number.NaN } = timing;
+      expect(startedAtMs).toBeGreaterThanOrEqual(submitted);
+      expect(startedAtMs).toBeLessThanOrEqual(output.start); // the kernel's own clock, on the worker
+      expect(finishedAtMs).toBeGreaterThanOrEqual(output.end);
+      expect(costMs).toBeGreaterThanOrEqual(finishedAtMs - startedAtMs);
+    }
+    // The second waited about 100 ms behind the first; its cost is its own 20 ms (generous bounds).
+    expect(behind.startedAtMs ?? 0).toBeGreaterThanOrEqual(ahead.finishedAtMs ?? Number.POSITIVE_INFINITY);
+    expect(second.resolvedAt - submitted).toBeGreaterThan(115);
+    expect(behind.costMs ?? Number.NaN).toBeLessThan(80);
+    expect(behind.costMs ?? Number.NaN).toBeLessThanOrEqual(second.resolvedAt - submitted);
+  });
+
+  test("a task's timing leaves out its kernel module's loading, and a failed task reports none", async () => {
+    await using pool = new WorkerPool({ size: 1 });
+    const timing: TaskTiming = {};
+    const submitted = performance.now();
+    expect(await pool.run(quick, 1, { timing })).toBe(2);
+    expect(performance.now() - submitted).toBeGreaterThan(150);
+    expect(timing.costMs ?? Number.NaN).toBeLessThan(100);
+    const failed: TaskTiming = {};
+    const error = await pool.run(fail, "no", { timing: failed }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TaskFailedError);
+    expect(failed).toEqual({});
   });
 
   test("its capacity is size × pipelineDepth", async () => {

@@ -36,15 +36,20 @@ export interface CostModelSearchOptions {
   readonly stepFactor: number;
   /** Most base rounds between two probes once settled. */
   readonly maxPatience: number;
-  /** Samples the fit uses, the latest. */
-  readonly window: number;
+  /** Samples of each size the fit keeps, the latest. */
+  readonly samplesPerSize: number;
   /** How far (relative) a base round may stray from the model before it counts as a change of cost. */
   readonly driftTolerance: number;
 }
 
 export class CostModelSearch implements SizingStrategy {
   readonly #options: CostModelSearchOptions;
-  readonly #samples: CostSample[] = [];
+  /**
+   * The latest samples of each size. Kept per size, not as one window, so
+   * that the far end of a survey stays in the fit while hundreds of batches
+   * run at the base size: the sizes far apart are what pin the overhead down.
+   */
+  readonly #samples = new Map<number, CostSample[]>();
   readonly #ladder: readonly number[];
   #base: number;
   #probe: number | undefined;
@@ -81,22 +86,28 @@ export class CostModelSearch implements SizingStrategy {
   }
 
   observe(sample: RoundSample): void {
-    this.#samples.push({ batchSize: sample.batchSize, durationMs: sample.durationMs });
-    if (this.#samples.length > this.#options.window) this.#samples.shift();
+    const { batchSize, durationMs } = sample;
+    const ofSize = this.#samples.get(batchSize);
+    if (ofSize === undefined) {
+      this.#samples.set(batchSize, [{ batchSize, durationMs }]);
+      return;
+    }
+    ofSize.push({ batchSize, durationMs });
+    if (ofSize.length > this.#options.samplesPerSize) ofSize.shift();
   }
 
   endRound(round: readonly RoundSample[]): void {
     const wasProbe = this.#probe !== undefined;
     this.#probe = undefined;
     if (!wasProbe && this.#strays(round)) this.#resurvey(2 * round.length);
-    this.#model = fitCostModel(this.#samples);
+    this.#model = fitCostModel([...this.#samples.values()].flat());
     const surveying = this.#survey.shift();
     if (surveying !== undefined) {
       this.#probe = surveying === this.#base ? undefined : surveying;
       return;
     }
     if (this.#model === undefined) {
-      // The fit window lost its second size (a long run at one size): look at the far end again.
+      // Only one size left after a change of cost: look at the far end again.
       this.#survey = this.#surveyFrom(this.#base).slice(0, 1);
       this.#probe = this.#survey.shift();
       return;
@@ -125,9 +136,11 @@ export class CostModelSearch implements SizingStrategy {
     return this.#strayRounds >= 2;
   }
 
-  /** The cost changed: what was learnt before is wrong. Keep the latest two rounds and survey again. */
+  /** The cost changed: what was learnt before is wrong. Keep the base size's latest two rounds and survey again. */
   #resurvey(latest: number): void {
-    this.#samples.splice(0, Math.max(0, this.#samples.length - latest));
+    const base = this.#samples.get(this.#base) ?? [];
+    this.#samples.clear();
+    this.#samples.set(this.#base, base.slice(-latest));
     this.#strayRounds = 0;
     this.#patience = 1;
     this.#waitRounds = 0;

@@ -5,6 +5,8 @@
  * the limit grows the size by a few records, each round over it shrinks the
  * size by a factor. Until the first miss it grows multiplicatively instead
  * (slow start, at most doubling), so it reaches a large size in a few rounds.
+ * Either way it grows only as far as the latency it predicts for the new
+ * size stays under the limit, so the probing itself does not miss.
  *
  * The target is for the batch latency's 99th percentile, but a round of five
  * batches can only tell its median. So the limit a round's median is held to
@@ -77,13 +79,14 @@ export class LatencyTarget implements SizingStrategy {
       this.#slowStart = false;
       // A round far over the limit shrinks in proportion, not by one step at a time.
       this.#size = this.#clamp(Math.floor(this.#size * Math.min(decreaseFactor, limit / median)));
-    } else if (this.#slowStart) {
-      // Latency grows about in proportion to size: grow towards the limit, at most doubling.
-      const room = median > 0 ? limit / median : 2;
-      this.#size = this.#clamp(Math.max(this.#size + 1, Math.floor(this.#size * Math.min(2, room))));
-    } else {
-      this.#size = this.#clamp(this.#size + increaseStep);
+      return;
     }
+    const grown = this.#slowStart ? this.#size * 2 : this.#size + increaseStep;
+    // Grow only as far as latency is predicted to stay under the limit. Latency is taken to grow in
+    // proportion to size, which overstates it (the overhead does not grow), so the prediction errs
+    // low: AIMD's probing then costs no misses of the target, only a round or two more to converge.
+    const room = median > 0 ? Math.floor((this.#size * limit) / median) : grown;
+    this.#size = this.#clamp(Math.max(this.#size, Math.min(grown, room)));
   }
 
   #spreadFactor(): number {
