@@ -12,13 +12,14 @@ import { generateSensorRecords } from "@poolstream/ingest";
 import { WorkerPool } from "@poolstream/pool";
 import { adaptiveSection } from "./sections/adaptive.ts";
 import { ceilingsMarkdown, measureCeilings } from "./sections/ceilings.ts";
+import { latencySection } from "./sections/latency.ts";
 import { memorySection } from "./sections/memory.ts";
 import { overheadSection } from "./sections/overhead.ts";
 import { peersSection } from "./sections/peers.ts";
 import { prioritySection } from "./sections/priority.ts";
 import type { BenchContext, SectionReport } from "./sections/section.ts";
 
-const SECTIONS = ["overhead", "adaptive", "peers", "priority", "memory"] as const;
+const SECTIONS = ["overhead", "adaptive", "latency", "peers", "priority", "memory"] as const;
 type SectionName = (typeof SECTIONS)[number];
 const USAGE = `Usage: bun run bench [--records N] [--samples N] [--only ${SECTIONS.join(",")}] [--out report.md]`;
 
@@ -72,6 +73,7 @@ const ctx: BenchContext = {
 const reports: SectionReport[] = [];
 if (only.includes("overhead")) reports.push(await overheadSection(ctx));
 if (only.includes("adaptive")) reports.push(await adaptiveSection(ctx));
+if (only.includes("latency")) reports.push(await latencySection(ctx));
 if (only.includes("peers")) reports.push(await peersSection(ctx));
 if (only.includes("priority")) reports.push(await prioritySection(ctx));
 if (only.includes("memory")) reports.push(memorySection(progress));

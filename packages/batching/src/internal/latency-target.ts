@@ -10,10 +10,13 @@
  *
  * The target is for the batch latency's 99th percentile, but a round of five
  * batches can only tell its median. So the limit a round's median is held to
- * is the target divided by the spread of latencies seen so far (the 99th
- * percentile of each batch's latency over its round's median): when batches
- * vary by 1.3×, the median is held to target ÷ 1.3, and the slow ones still
- * land under the target.
+ * is the target less the tail seen so far: the 99.5th percentile of how
+ * far each batch's latency exceeded its round's median, over the latest 200
+ * batches (a little past the 99th, because a round's median itself moves
+ * about the limit). The tail is measured in milliseconds, not as a ratio, because
+ * what makes it on a busy machine is mostly a scheduling stall of 1–4 ms
+ * that lands on a batch whatever its size: as a ratio it would look six
+ * times worse at a size six times smaller and push the size down for nothing.
  */
 import { medianOf } from "../cost-model.ts";
 import type { RoundKind, RoundSample, SizingStrategy } from "./sizing-strategy.ts";
@@ -30,15 +33,14 @@ export interface LatencyTargetOptions {
   readonly decreaseFactor: number;
 }
 
-/** Latency ÷ its round's median, for the latest batches: how far a batch strays from its round. */
-const SPREAD_SAMPLES = 200;
-/** Assumed until enough batches were seen to measure the spread. */
-const INITIAL_SPREAD = 1.25;
-const MIN_SPREAD_SAMPLES = 20;
+/** How many of the latest batches' excesses over their round's median the tail is measured on. */
+const TAIL_SAMPLES = 200;
+/** Until this many were seen, the tail is taken as a quarter of the target. */
+const MIN_TAIL_SAMPLES = 20;
 
 export class LatencyTarget implements SizingStrategy {
   readonly #options: LatencyTargetOptions;
-  readonly #spread: number[] = [];
+  readonly #excess: number[] = [];
   #size: number;
   #slowStart = true;
 
@@ -59,9 +61,9 @@ export class LatencyTarget implements SizingStrategy {
     return this.#size;
   }
 
-  /** The limit a round's median latency is held to: the target over the measured spread. */
+  /** The limit a round's median latency is held to: the target less the measured tail. */
   get medianLimitMs(): number {
-    return this.#options.targetMs / this.#spreadFactor();
+    return Math.max(0, this.#options.targetMs - this.#tailMs());
   }
 
   observe(_sample: RoundSample): void {}
@@ -69,10 +71,8 @@ export class LatencyTarget implements SizingStrategy {
   endRound(round: readonly RoundSample[]): void {
     if (round.length === 0) return;
     const median = medianOf(round.map((s) => s.latencyMs));
-    if (median > 0) {
-      for (const sample of round) this.#spread.push(sample.latencyMs / median);
-      if (this.#spread.length > SPREAD_SAMPLES) this.#spread.splice(0, this.#spread.length - SPREAD_SAMPLES);
-    }
+    for (const sample of round) this.#excess.push(Math.max(0, sample.latencyMs - median));
+    if (this.#excess.length > TAIL_SAMPLES) this.#excess.splice(0, this.#excess.length - TAIL_SAMPLES);
     const limit = this.medianLimitMs;
     const { increaseStep, decreaseFactor } = this.#options;
     if (median > limit) {
@@ -89,10 +89,10 @@ export class LatencyTarget implements SizingStrategy {
     this.#size = this.#clamp(Math.max(this.#size, Math.min(grown, room)));
   }
 
-  #spreadFactor(): number {
-    if (this.#spread.length < MIN_SPREAD_SAMPLES) return INITIAL_SPREAD;
-    const sorted = [...this.#spread].sort((a, b) => a - b);
-    return Math.max(1, sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] as number);
+  #tailMs(): number {
+    if (this.#excess.length < MIN_TAIL_SAMPLES) return this.#options.targetMs / 4;
+    const sorted = [...this.#excess].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.995))] as number;
   }
 
   #clamp(size: number): number {
