@@ -77,7 +77,7 @@ export interface AdaptiveSizerOptions {
   readonly maxProbeInterval?: number;
   /** Cost model: recorded batches of each size the fit keeps, the latest. Default 15. */
   readonly fitSamplesPerSize?: number;
-  /** Cost model: relative drift of two base rounds from the model that counts as a change of cost. Default 0.3. */
+  /** Cost model: relative drift of two base rounds from the model that counts as a change of cost. Default 1 (a doubling). */
   readonly driftTolerance?: number;
   /** Batches kept in `history` (the oldest are dropped, so memory stays flat). Default 10,000. */
   readonly historyLimit?: number;
@@ -172,7 +172,7 @@ export class AdaptiveSizer implements BatchSizer {
     } else {
       const samplesPerSize = options.fitSamplesPerSize ?? 15;
       requireInteger("fitSamplesPerSize", samplesPerSize, 1);
-      const driftTolerance = options.driftTolerance ?? 0.3;
+      const driftTolerance = options.driftTolerance ?? 1;
       if (!(driftTolerance > 0 && Number.isFinite(driftTolerance))) {
         throw new InvalidArgumentError(`driftTolerance must be a finite number > 0, got ${driftTolerance}`);
       }
