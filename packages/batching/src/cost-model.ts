@@ -44,17 +44,47 @@ export function fitCostModel(samples: readonly CostSample[], minSpread = 1.2, mi
     if (durations === undefined) bySize.set(batchSize, [durationMs]);
     else durations.push(durationMs);
   }
-  for (const [size, durations] of bySize) if (durations.length < minSamples) bySize.delete(size);
-  if (bySize.size < 2) return undefined;
-  const sizes = [...bySize.keys()];
-  if (Math.max(...sizes) / Math.min(...sizes) < minSpread) return undefined;
+  return fitSizeMedians(
+    [...bySize].map(([size, durations]) => ({ size, count: durations.length, median: medianOf(durations) })),
+    minSpread,
+    minSamples,
+  );
+}
+
+/** One size's samples, reduced to their median. */
+export interface SizeMedian {
+  readonly size: number;
+  readonly count: number;
+  readonly median: number;
+}
+
+/**
+ * `fitCostModel` on sizes already reduced to their medians: a sizer that
+ * keeps its medians up to date fits without grouping and sorting every
+ * sample again each round.
+ */
+export function fitSizeMedians(
+  sizeMedians: readonly SizeMedian[],
+  minSpread = 1.2,
+  minSamples = 3,
+): CostModel | undefined {
+  const kept = sizeMedians.filter((m) => m.count >= minSamples);
+  if (kept.length < 2) return undefined;
+  let smallest = Number.POSITIVE_INFINITY;
+  let largest = 0;
+  for (const { size } of kept) {
+    smallest = Math.min(smallest, size);
+    largest = Math.max(largest, size);
+  }
+  if (largest / smallest < minSpread) return undefined;
   // The noise is relative (a stall or a preemption stretches a batch in proportion), so a point's
   // weight is its count over its squared size: in absolute terms a 200-record batch varies 40 times as
   // much as a 5-record one, and unweighted it would decide the intercept too.
-  const points = [...bySize].map(([size, durations]) => {
-    const median = medianOf(durations);
-    return { size, median, weight: durations.length / Math.max(median, Number.MIN_VALUE) ** 2 };
-  });
+  const points = kept.map(({ size, median, count }) => ({
+    size,
+    median,
+    weight: count / Math.max(median, Number.MIN_VALUE) ** 2,
+  }));
   let weight = 0;
   let sumSize = 0;
   let sumDuration = 0;

@@ -5,7 +5,15 @@ export {
   type BatchSizeSample,
   type SizingStrategyName,
 } from "./adaptive-sizer.ts";
-export { type CostModel, type CostSample, fitCostModel, smallestSizeWithin } from "./cost-model.ts";
+export {
+  type CostModel,
+  type CostSample,
+  fitCostModel,
+  fitSizeMedians,
+  type SizeMedian,
+  sizeLadder,
+  smallestSizeWithin,
+} from "./cost-model.ts";
 export type { RoundKind } from "./internal/sizing-strategy.ts";
 export {
   type BatchSample,

@@ -23,9 +23,9 @@
  */
 import {
   type CostModel,
-  type CostSample,
-  fitCostModel,
+  fitSizeMedians,
   medianOf,
+  type SizeMedian,
   sizeLadder,
   smallestSizeWithin,
 } from "../cost-model.ts";
@@ -54,7 +54,10 @@ export class CostModelSearch implements SizingStrategy {
    * that the far end of a survey stays in the fit while hundreds of batches
    * run at the base size: the sizes far apart are what pin the overhead down.
    */
-  readonly #samples = new Map<number, CostSample[]>();
+  readonly #samples = new Map<number, number[]>();
+  /** Each size's median, recomputed only for the sizes that had new samples since the last fit. */
+  readonly #medians = new Map<number, SizeMedian>();
+  readonly #changed = new Set<number>();
   readonly #ladder: readonly number[];
   #base: number;
   #probe: number | undefined;
@@ -92,12 +95,13 @@ export class CostModelSearch implements SizingStrategy {
 
   observe(sample: RoundSample): void {
     const { batchSize, durationMs } = sample;
+    this.#changed.add(batchSize);
     const ofSize = this.#samples.get(batchSize);
     if (ofSize === undefined) {
-      this.#samples.set(batchSize, [{ batchSize, durationMs }]);
+      this.#samples.set(batchSize, [durationMs]);
       return;
     }
-    ofSize.push({ batchSize, durationMs });
+    ofSize.push(durationMs);
     if (ofSize.length > this.#options.samplesPerSize) ofSize.shift();
   }
 
@@ -105,7 +109,7 @@ export class CostModelSearch implements SizingStrategy {
     const wasProbe = this.#probe !== undefined;
     this.#probe = undefined;
     if (!wasProbe && this.#strays(round)) this.#resurvey(2 * round.length);
-    this.#model = fitCostModel([...this.#samples.values()].flat());
+    this.#model = this.#fit();
     const surveying = this.#survey.shift();
     if (surveying !== undefined) {
       this.#probe = surveying === this.#base ? undefined : surveying;
@@ -128,6 +132,16 @@ export class CostModelSearch implements SizingStrategy {
     }
   }
 
+  #fit(): CostModel | undefined {
+    for (const size of this.#changed) {
+      const durations = this.#samples.get(size);
+      if (durations === undefined) this.#medians.delete(size);
+      else this.#medians.set(size, { size, count: durations.length, median: medianOf([...durations]) });
+    }
+    this.#changed.clear();
+    return fitSizeMedians([...this.#medians.values()]);
+  }
+
   /** Whether this base round and the one before it both strayed from the model's prediction. */
   #strays(round: readonly RoundSample[]): boolean {
     const model = this.#model;
@@ -144,6 +158,7 @@ export class CostModelSearch implements SizingStrategy {
   /** The cost changed: what was learnt before is wrong. Keep the base size's latest two rounds and survey again. */
   #resurvey(latest: number): void {
     const base = this.#samples.get(this.#base) ?? [];
+    for (const size of this.#samples.keys()) this.#changed.add(size);
     this.#samples.clear();
     this.#samples.set(this.#base, base.slice(-latest));
     this.#strayRounds = 0;
