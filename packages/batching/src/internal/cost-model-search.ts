@@ -21,14 +21,7 @@
  * light batches of 200 were re-surveyed about five times in 100,000 records,
  * a fifth of the pass's time).
  */
-import {
-  type CostModel,
-  fitSizeMedians,
-  medianOf,
-  type SizeMedian,
-  sizeLadder,
-  smallestSizeWithin,
-} from "../cost-model.ts";
+import { type CostModel, fitSizeMedians, medianOf, type SizeMedian, sizeLadder, smallestOf } from "../cost-model.ts";
 import type { RoundKind, RoundSample, SizingStrategy } from "./sizing-strategy.ts";
 
 export interface CostModelSearchOptions {
@@ -121,7 +114,7 @@ export class CostModelSearch implements SizingStrategy {
       this.#probe = this.#survey.shift();
       return;
     }
-    this.#base = smallestSizeWithin(this.#model, this.#ladder, this.#options.tolerance);
+    this.#base = smallestOf(this.#model, this.#ladder, this.#options.tolerance);
     if (wasProbe) {
       this.#waitRounds = this.#patience;
       this.#patience = Math.min(this.#options.maxPatience, this.#patience * 2);
@@ -136,7 +129,7 @@ export class CostModelSearch implements SizingStrategy {
     for (const size of this.#changed) {
       const durations = this.#samples.get(size);
       if (durations === undefined) this.#medians.delete(size);
-      else this.#medians.set(size, { size, count: durations.length, median: medianOf([...durations]) });
+      else this.#medians.set(size, { size, count: durations.length, median: medianOf(durations) });
     }
     this.#changed.clear();
     return fitSizeMedians([...this.#medians.values()]);
