@@ -83,11 +83,27 @@ describe("the runner's programs, end to end", () => {
     expect(stdout).toMatch(/light settled at \d+, heavy at \d+/);
   }, 60_000);
 
-  for (const program of ["start", "adaptive", "priority", "faults"]) {
-    test(`${program}: --help exits 0; a bad flag exits 2 with one line`, () => {
+  test("adaptive:tally: runs the exercise in fresh processes and tallies what they printed", () => {
+    const { exitCode, stdout } = run("adaptive-tally", ["--runs", "2"]);
+    expect(exitCode).toBe(0);
+    expect(stdout).toMatch(/light above heavy \.+ [0-2] of 2/);
+    const light = /light's final sizes \.+ (.+)/.exec(stdout)?.[1] ?? "";
+    // Each size with its count of runs; the counts add up to the runs.
+    const counts = [...light.matchAll(/\d+ ×(\d+)/g)].map((m) => Number(m[1]));
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(2);
+  }, 60_000);
+
+  for (const [program, command] of [
+    ["start", "start"],
+    ["adaptive", "adaptive"],
+    ["adaptive-tally", "adaptive:tally"],
+    ["priority", "priority"],
+    ["faults", "faults"],
+  ] as const) {
+    test(`${command}: --help exits 0; a bad flag exits 2 with one line`, () => {
       const help = run(program, ["--help"]);
       expect(help.exitCode).toBe(0);
-      expect(help.stdout).toContain(`Usage: bun run ${program}`);
+      expect(help.stdout).toContain(`Usage: bun run ${command}`);
       const bad = run(program, ["--no-such-flag"]);
       expect(bad.exitCode).toBe(2);
       expect(bad.stderr.trim().split("\n")).toHaveLength(1);

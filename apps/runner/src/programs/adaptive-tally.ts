@@ -3,7 +3,7 @@
  * fresh process as a user would, and counts how often light settled above
  * heavy, so anyone can check the claim in the README on their machine.
  */
-import { failUsage, readFlags } from "../cli/flags.ts";
+import { readFlags } from "../cli/flags.ts";
 import { formatBarChart, formatKeyValues } from "../report/text.ts";
 
 const program = {
@@ -55,7 +55,10 @@ for (let run = 1; run <= flags.runs && !interrupted; run++) {
   const match = OUTCOME.exec(stdout);
   if (code !== 0 || match === null) {
     if (interrupted) break;
-    failUsage(program, `run ${run} failed (exit ${code}): ${(stderr.trim().split("\n").at(-1) ?? "").slice(0, 200)}`);
+    console.error(
+      `\n${program.usage}: run ${run} failed (exit ${code}): ${(stderr.trim().split("\n").at(-1) ?? "").slice(0, 200)}`,
+    );
+    process.exit(1);
   }
   outcomes.push({ light: Number(match[1]), heavy: Number(match[2]) });
   const above = outcomes.filter((o) => o.light > o.heavy).length;
