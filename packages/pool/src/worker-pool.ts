@@ -94,6 +94,18 @@ interface Slot {
 
 const workerEntryUrl = new URL("./internal/worker-entry.ts", import.meta.url);
 
+/** Pools not closed yet. When the program is about to end with some left, it is told once. */
+const unclosedPools = new Set<WorkerPool>();
+let warnedUnclosed = false;
+process.on("beforeExit", () => {
+  if (warnedUnclosed || unclosedPools.size === 0) return;
+  warnedUnclosed = true;
+  console.warn(
+    `poolstream: ${unclosedPools.size} WorkerPool${unclosedPools.size === 1 ? " was" : "s were"} not closed before the ` +
+      "program ended; close each with `await using` or `await pool.close()` so that its tasks drain",
+  );
+});
+
 /**
  * The Bun Worker executor: runs kernels on a fixed set of Workers. Create it
  * in the program, never in a module that defines kernels (see
@@ -155,6 +167,7 @@ export class WorkerPool implements Executor {
     }
     // Start every worker now: their start-up cost belongs to construction, not to the first batches.
     this.#slots = Array.from({ length: this.size }, (_, index) => this.#spawn(index));
+    unclosedPools.add(this);
   }
 
   /** Tasks it holds at once, `size × pipelineDepth`: enough to keep every worker busy. */
@@ -219,6 +232,7 @@ export class WorkerPool implements Executor {
    * terminates every worker. Idempotent: every call returns the same promise.
    */
   close(): Promise<void> {
+    unclosedPools.delete(this);
     this.#closing ??= this.#shutdown();
     return this.#closing;
   }
@@ -276,6 +290,8 @@ export class WorkerPool implements Executor {
       slot.dead = true;
       slot.cancelHeadTimer?.();
       for (const task of slot.inFlight.splice(0)) this.#finish(task, error);
+      // Held until its close event, so that `await close()` resolves before the program can end.
+      keepsProgramAlive(slot.worker, true);
       slot.worker.terminate();
     }
     this.#notifyIfIdle();
@@ -283,6 +299,9 @@ export class WorkerPool implements Executor {
 
   #spawn(index: number): Slot {
     const worker = new Worker(workerEntryUrl, { name: `${this.#name}-${index}` });
+    // Idle until it is given a task: an idle worker does not keep the program alive, so a program that
+    // forgets close() still ends (with a warning, below) instead of waiting for ever.
+    keepsProgramAlive(worker, false);
     this.#workersStarted++;
     let markExited: () => void = () => {};
     const slot: Slot = {
@@ -316,6 +335,7 @@ export class WorkerPool implements Executor {
     const index = slot.inFlight.findIndex((task) => task.request.id === response.id);
     if (index < 0) return; // Settled already (the pool was destroyed).
     const [task] = slot.inFlight.splice(index, 1) as [Task];
+    if (slot.inFlight.length === 0) keepsProgramAlive(slot.worker, false);
     if (index === 0) this.#startHeadTimer(slot);
     if (response.ok) {
       this.#completed++;
@@ -362,6 +382,7 @@ export class WorkerPool implements Executor {
       (this.#urgent.length > 0 ? this.#urgent : this.#normal).shift();
       if (task.settled) continue;
       slot.inFlight.push(task);
+      if (slot.inFlight.length === 1) keepsProgramAlive(slot.worker, true);
       this.#inFlight++;
       if (slot.inFlight.length === 1) this.#startHeadTimer(slot);
       const firstTime = !slot.knownKernels.has(task.request.kernelId);
@@ -449,6 +470,13 @@ function checkInteger(name: string, value: number, max: number): number {
     throw new InvalidArgumentError(`${name} must be an integer from 1 to ${max}, got ${value}`);
   }
   return value;
+}
+
+/** Bun's `ref()`/`unref()` on a Worker (the DOM typings of `Worker` do not have them). */
+function keepsProgramAlive(worker: Worker, alive: boolean): void {
+  const handle = worker as unknown as Bun.Worker;
+  if (alive) handle.ref();
+  else handle.unref();
 }
 
 function firstLine(message: string | undefined): string {

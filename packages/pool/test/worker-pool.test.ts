@@ -192,6 +192,22 @@ describe("WorkerPool", () => {
     expect(failed).toEqual({});
   });
 
+  test("a program that forgets close() still ends, and is warned once", async () => {
+    const program = new URL("./fixtures/forgets-close.ts", import.meta.url).pathname;
+    const child = Bun.spawn(["bun", program], { stdout: "pipe", stderr: "pipe" });
+    const killer = setTimeout(() => child.kill(), 20_000); // idle workers holding it open would hang here
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+      child.exited,
+    ]);
+    clearTimeout(killer);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe("computed twice");
+    expect(stderr.match(/were not closed/g)).toHaveLength(1);
+    expect(stderr).toContain("2 WorkerPools were not closed");
+  }, 30_000);
+
   test("its capacity is size × pipelineDepth", async () => {
     await using pool = new WorkerPool({ size: 3, pipelineDepth: 2 });
     expect(pool.capacity).toBe(6);
