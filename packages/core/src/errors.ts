@@ -13,6 +13,7 @@ export const ErrorCode = {
   poolClosed: "POOL_CLOSED",
   workerCrashed: "WORKER_CRASHED",
   taskTimeout: "TASK_TIMEOUT",
+  workerStartup: "WORKER_STARTUP",
   taskFailed: "TASK_FAILED",
   sensorFailure: "SENSOR_FAILURE",
   invalidRecord: "INVALID_RECORD",
@@ -94,6 +95,22 @@ export class TaskTimeoutError extends PoolstreamError {
   override readonly name = "TaskTimeoutError";
   constructor(readonly timeoutMs: number) {
     super(ErrorCode.taskTimeout, `task ran longer than ${timeoutMs} ms`);
+  }
+}
+
+/**
+ * A worker did not start a task within its start-up bound: starting the
+ * thread and importing the kernel's module took longer than `timeoutMs`. The
+ * worker was terminated and replaced. Start-up has a bound of its own so
+ * that a task's timeout counts only its running time.
+ */
+export class WorkerStartupError extends PoolstreamError {
+  override readonly name = "WorkerStartupError";
+  constructor(readonly timeoutMs: number) {
+    super(
+      ErrorCode.workerStartup,
+      `the worker did not start the task within ${timeoutMs} ms (thread start and module import)`,
+    );
   }
 }
 

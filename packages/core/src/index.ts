@@ -57,6 +57,7 @@ export {
   TaskTimeoutError,
   toError,
   WorkerCrashedError,
+  WorkerStartupError,
 } from "./errors.ts";
 export type { Executor, ExecutorStats, RunOptions, TaskPriority, TaskTiming } from "./executor.ts";
 export {
@@ -72,7 +73,7 @@ export { InProcessExecutor, type InProcessExecutorOptions } from "./in-process-e
 export { defineKernel, type Kernel, type KernelFunction, type KernelOptions, type KernelRef } from "./kernel.ts";
 export { fifoLane, type LaneCounts, LaneSet, type LaneSetOptions, type LaneStats } from "./lanes.ts";
 export { LatencyHistogram } from "./latency-histogram.ts";
-export type { TaskRequest, TaskResponse } from "./protocol.ts";
+export type { TaskRequest, TaskResponse, TaskStarted } from "./protocol.ts";
 export { createRandom, deriveSeed, type Random } from "./random.ts";
 export {
   type ErrorRecord,

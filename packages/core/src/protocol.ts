@@ -21,3 +21,12 @@ export type TaskResponse =
       readonly finishedAtMs: number;
     }
   | { readonly id: number; readonly ok: false; readonly error: SerializedError };
+
+/**
+ * Sent by a Worker when a task starts after its kernel's module had to be
+ * loaded: the pool starts the task's timeout from here, not from dispatch.
+ */
+export interface TaskStarted {
+  readonly id: number;
+  readonly started: true;
+}

@@ -28,9 +28,11 @@ import {
   TaskFailedError,
   type TaskRequest,
   type TaskResponse,
+  type TaskStarted,
   TaskTimeoutError,
   type TaskTiming,
   WorkerCrashedError,
+  WorkerStartupError,
 } from "@poolstream/core";
 import { isLoadingKernelModule } from "./internal/loading-mark.ts";
 import { resolutionBases, resolveKernelModule } from "./internal/resolve-kernel-module.ts";
@@ -49,6 +51,13 @@ export interface WorkerPoolOptions {
   readonly taskTimeoutMs?: number;
   /** How long `close()` waits for accepted tasks before it rejects them. Default 30 s. */
   readonly closeTimeoutMs?: number;
+  /**
+   * How long a worker may take to start a task whose kernel it has not run
+   * yet: starting its thread and importing the kernel's module. Past it the
+   * task fails with `WorkerStartupError` and the worker is replaced. The task
+   * timeout starts only after. Default 30 s.
+   */
+  readonly startupTimeoutMs?: number;
   /** Shown in worker names and crash messages. */
   readonly name?: string;
   /**
@@ -73,6 +82,8 @@ interface Task {
   readonly timeoutMs: number | undefined;
   /** The caller's, filled in when the task succeeds. */
   readonly timing: TaskTiming | undefined;
+  /** Sent with its kernel's address: the worker loads the module first, and says when the task starts. */
+  loading: boolean;
   /** This thread's time inside `postMessage` (the input's clone or transfer), last time it was sent. */
   sendMs: number;
   readonly resolve: (output: unknown) => void;
@@ -119,6 +130,7 @@ export class WorkerPool implements Executor {
   readonly #name: string;
   readonly #taskTimeoutMs: number | undefined;
   readonly #closeTimeoutMs: number;
+  readonly #startupTimeoutMs: number;
   readonly #clock: Clock;
   readonly #slots: (Slot | undefined)[];
   readonly #urgent = new Deque<Task>();
@@ -156,6 +168,7 @@ export class WorkerPool implements Executor {
     this.#taskTimeoutMs =
       options.taskTimeoutMs === undefined ? undefined : checkDurationMs("taskTimeoutMs", options.taskTimeoutMs);
     this.#closeTimeoutMs = checkDurationMs("closeTimeoutMs", options.closeTimeoutMs ?? 30_000);
+    this.#startupTimeoutMs = checkDurationMs("startupTimeoutMs", options.startupTimeoutMs ?? 30_000);
     this.#name = options.name ?? "poolstream";
     this.#clock = options.clock ?? systemClock;
     try {
@@ -209,6 +222,7 @@ export class WorkerPool implements Executor {
         transfer: options.transfer,
         timeoutMs,
         timing: options.timing,
+        loading: false,
         sendMs: 0,
         resolve: (output) => {
           signal?.removeEventListener("abort", onAbort);
@@ -315,9 +329,11 @@ export class WorkerPool implements Executor {
         markExited = resolve;
       }),
     };
-    worker.addEventListener("message", (event: MessageEvent<TaskResponse>) => {
+    worker.addEventListener("message", (event: MessageEvent<TaskResponse | TaskStarted>) => {
       const receivedAt = performance.now();
-      this.#onResponse(slot, event.data, receivedAt);
+      const message = event.data;
+      if ("started" in message) this.#onStarted(slot, message.id);
+      else this.#onResponse(slot, message, receivedAt);
     });
     worker.addEventListener("error", (event: ErrorEvent) => {
       event.preventDefault();
@@ -355,13 +371,21 @@ export class WorkerPool implements Executor {
     this.#dispatch();
   }
 
+  /** The worker loaded a task's kernel and started it: its timeout counts from now. */
+  #onStarted(slot: Slot, id: number): void {
+    const task = slot.inFlight.find((t) => t.request.id === id);
+    if (task === undefined || !task.loading) return;
+    task.loading = false;
+    if (slot.inFlight[0] === task) this.#startHeadTimer(slot);
+  }
+
   /** A worker died or was given up on: fail the task it was running, re-queue the rest, replace it. */
-  #onDeath(slot: Slot, error: WorkerCrashedError | TaskTimeoutError): void {
+  #onDeath(slot: Slot, error: WorkerCrashedError | TaskTimeoutError | WorkerStartupError): void {
     if (slot.dead) return;
     slot.dead = true;
     slot.cancelHeadTimer?.();
     slot.worker.terminate();
-    if (error instanceof TaskTimeoutError) this.#timeouts++;
+    if (error instanceof TaskTimeoutError || error instanceof WorkerStartupError) this.#timeouts++;
     else this.#crashes++;
     const [running, ...waiting] = slot.inFlight.splice(0);
     for (const task of waiting.reverse()) {
@@ -384,9 +408,10 @@ export class WorkerPool implements Executor {
       slot.inFlight.push(task);
       if (slot.inFlight.length === 1) keepsProgramAlive(slot.worker, true);
       this.#inFlight++;
-      if (slot.inFlight.length === 1) this.#startHeadTimer(slot);
       const firstTime = !slot.knownKernels.has(task.request.kernelId);
       const message = firstTime ? { ...task.request, kernel: task.ref } : task.request;
+      task.loading = firstTime;
+      if (slot.inFlight.length === 1) this.#startHeadTimer(slot);
       try {
         const sendStart = performance.now();
         if (task.transfer === undefined) slot.worker.postMessage(message);
@@ -423,12 +448,25 @@ export class WorkerPool implements Executor {
     return best;
   }
 
-  /** The timeout clock of a task starts when it reaches the head of its worker, i.e. when it starts running. */
+  /**
+   * The timeout clock of a task starts when it reaches the head of its
+   * worker, i.e. when it starts running. A task whose kernel the worker must
+   * load first is bounded by the start-up timeout instead, until the worker
+   * says it started (`#onStarted`).
+   */
   #startHeadTimer(slot: Slot): void {
     slot.cancelHeadTimer?.();
     slot.cancelHeadTimer = undefined;
     const head = slot.inFlight[0];
-    if (head?.timeoutMs === undefined) return;
+    if (head === undefined) return;
+    if (head.loading) {
+      const startupMs = this.#startupTimeoutMs;
+      slot.cancelHeadTimer = this.#clock.setTimer(startupMs, () => {
+        if (slot.inFlight[0] === head && head.loading) this.#onDeath(slot, new WorkerStartupError(startupMs));
+      });
+      return;
+    }
+    if (head.timeoutMs === undefined) return;
     const timeoutMs = head.timeoutMs;
     slot.cancelHeadTimer = this.#clock.setTimer(timeoutMs, () => {
       if (slot.inFlight[0] === head) this.#onDeath(slot, new TaskTimeoutError(timeoutMs));

@@ -7,6 +7,7 @@ import {
   TaskTimeoutError,
   type TaskTiming,
   WorkerCrashedError,
+  WorkerStartupError,
 } from "@poolstream/core";
 import { WorkerPool } from "../src/worker-pool.ts";
 import {
@@ -208,6 +209,26 @@ describe("WorkerPool", () => {
     expect(stderr).toContain("2 WorkerPools were not closed");
   }, 30_000);
 
+  test("a task's timeout counts from its start, not the worker's start-up and module import", async () => {
+    // The module takes 150 ms to import; a 100 ms timeout used to fail every task and respawn workers in a loop.
+    await using pool = new WorkerPool({ size: 1, taskTimeoutMs: 100 });
+    expect(await pool.run(quick, 1)).toBe(2);
+    expect(await pool.run(quick, 2)).toBe(3);
+    expect(pool.stats()).toMatchObject({ completed: 2, timeouts: 0, crashes: 0, workersStarted: 1 });
+    // Once started, the timeout still holds a task that runs too long.
+    const late = await pool.run(busy, 400).catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(TaskTimeoutError);
+  });
+
+  test("start-up has a bound of its own: past it, WorkerStartupError and a fresh worker", async () => {
+    await using pool = new WorkerPool({ size: 1, startupTimeoutMs: 50 });
+    const error = await pool.run(quick, 1).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkerStartupError);
+    expect((error as WorkerStartupError).timeoutMs).toBe(50);
+    expect(pool.stats()).toMatchObject({ timeouts: 1, workersStarted: 2 });
+    expect(await pool.run(echo, "still works")).toBe("still works");
+  });
+
   test("its capacity is size × pipelineDepth", async () => {
     await using pool = new WorkerPool({ size: 3, pipelineDepth: 2 });
     expect(pool.capacity).toBe(6);
@@ -222,6 +243,7 @@ describe("WorkerPool options", () => {
     for (const value of badDurations) {
       expect(() => new WorkerPool({ taskTimeoutMs: value })).toThrow(InvalidArgumentError);
       expect(() => new WorkerPool({ closeTimeoutMs: value })).toThrow(InvalidArgumentError);
+      expect(() => new WorkerPool({ startupTimeoutMs: value })).toThrow("startupTimeoutMs");
     }
     expect(() => new WorkerPool({ taskTimeoutMs: "100" as unknown as number })).toThrow(InvalidArgumentError);
   });
@@ -238,7 +260,7 @@ describe("WorkerPool options", () => {
   });
 
   test("a bad option starts no worker", () => {
-    // Nothing to close: had a worker started, this test file would not exit.
+    // Nothing to close: the options are checked before the first worker is started.
     expect(() => new WorkerPool({ size: 2, closeTimeoutMs: 0 })).toThrow(InvalidArgumentError);
   });
 
@@ -248,6 +270,7 @@ describe("WorkerPool options", () => {
       pipelineDepth: 1024,
       taskTimeoutMs: 2 ** 31 - 1,
       closeTimeoutMs: 2 ** 31 - 1,
+      startupTimeoutMs: 2 ** 31 - 1,
       resolveFrom: import.meta.url,
     });
     expect(await pool.run(echo, 1, { timeoutMs: 2 ** 31 - 1 })).toBe(1);

@@ -22,6 +22,7 @@ import {
   serializeError,
   type TaskRequest,
   type TaskResponse,
+  type TaskStarted,
 } from "@poolstream/core";
 import { importKernelModule } from "./loading-mark.ts";
 
@@ -124,7 +125,11 @@ function run(request: TaskRequest): Promise<void> | undefined {
   const kernel = loaded.get(request.kernelId);
   if (kernel === undefined) {
     return load(request.kernelId).then(
-      (fn) => finish(request.id, fn, () => fn(request.input)),
+      (fn) => {
+        // The pool times a task from here: loading the module is the worker's start-up, not the task.
+        self.postMessage({ id: request.id, started: true } satisfies TaskStarted);
+        return finish(request.id, fn, () => fn(request.input));
+      },
       (error: unknown) => fail(request.id, error),
     );
   }
