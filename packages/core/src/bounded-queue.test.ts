@@ -84,6 +84,24 @@ describe("BoundedQueue", () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  test("a timeout of 0 does not wait, Infinity or 2^31 ms waits, NaN and negative ones are refused", async () => {
+    const clock = new ManualClock();
+    const queue = new BoundedQueue<number>({ capacity: 2, clock });
+    expect(await queue.poll({ timeoutMs: 0 })).toEqual({ done: true, reason: "timeout" });
+    for (const timeoutMs of [Number.POSITIVE_INFINITY, 2 ** 31]) {
+      const read = queue.poll({ timeoutMs });
+      await clock.advance(2 ** 31 - 1);
+      await queue.put(7);
+      expect(await read).toEqual({ done: false, value: 7 });
+    }
+    for (const timeoutMs of [Number.NaN, -1, Number.NEGATIVE_INFINITY, "5" as unknown as number]) {
+      await expect(queue.poll({ timeoutMs })).rejects.toThrow("timeoutMs must be");
+    }
+    await queue.put(1);
+    await expect(queue.get({ timeoutMs: Number.NaN })).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect(queue.size).toBe(1); // refused before it took anything
+  });
+
   test("an item that arrives before the timeout wins and cancels the timer", async () => {
     const clock = new ManualClock();
     const queue = new BoundedQueue<number>({ capacity: 1, clock });

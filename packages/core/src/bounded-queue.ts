@@ -13,7 +13,11 @@ export type QueueRead<T> =
   | { readonly done: true; readonly reason: "closed" | "timeout" };
 
 export interface QueueWaitOptions {
-  /** Give up after this long (on the queue's clock). */
+  /**
+   * Give up after this long (on the queue's clock): 0 does not wait at all,
+   * Infinity waits for ever (as leaving it out does). NaN and negative values
+   * are refused with `InvalidArgumentError`.
+   */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
 }
@@ -158,12 +162,17 @@ export class BoundedQueue<T> implements AsyncIterable<T> {
    * throwing twin.
    */
   poll(options?: QueueWaitOptions): Promise<QueueRead<T>> {
+    const timeoutMs = options?.timeoutMs;
+    if (timeoutMs !== undefined && !(typeof timeoutMs === "number" && timeoutMs >= 0)) {
+      return Promise.reject(
+        new InvalidArgumentError(`timeoutMs must be a number of ms >= 0 (or Infinity), got ${String(timeoutMs)}`),
+      );
+    }
     if (this.#length > 0) return Promise.resolve({ done: false, value: this.#shift() });
     if (this.#closed) return Promise.resolve(CLOSED);
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(new AbortError(signal.reason));
-    const timeoutMs = options?.timeoutMs;
-    if (timeoutMs !== undefined && timeoutMs <= 0) return Promise.resolve(TIMED_OUT);
+    if (timeoutMs === 0) return Promise.resolve(TIMED_OUT);
     return new Promise<QueueRead<T>>((resolve, reject) => {
       let cancelTimer: (() => void) | undefined;
       const settle = (read: QueueRead<T>) => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { ManualClock, sleep } from "./clock.ts";
-import { AbortError, serializeError, TaskFailedError } from "./errors.ts";
+import { ManualClock, sleep, systemClock } from "./clock.ts";
+import { AbortError, InvalidArgumentError, serializeError, TaskFailedError } from "./errors.ts";
 import { createRandom, deriveSeed } from "./random.ts";
 
 describe("ManualClock", () => {
@@ -35,6 +35,30 @@ describe("ManualClock", () => {
     controller.abort();
     await expect(aborted).rejects.toBeInstanceOf(AbortError);
     expect(clock.pendingTimers).toBe(0);
+  });
+});
+
+describe("systemClock's timers", () => {
+  test("a delay past 2^31 - 1 ms or Infinity never fires early (setTimeout alone fires it after 1 ms)", async () => {
+    const fired: string[] = [];
+    const cancels = [2 ** 31, 2 ** 31 + 1000, 1e12, Number.POSITIVE_INFINITY].map((ms) =>
+      systemClock.setTimer(ms, () => fired.push(String(ms))),
+    );
+    const soon = systemClock.setTimer(5, () => fired.push("5"));
+    await Bun.sleep(60); // generous: the bug fired them after 1 ms
+    for (const cancel of [...cancels, soon]) cancel();
+    expect(fired).toEqual(["5"]);
+  });
+
+  test("a negative delay fires at once; NaN is refused", async () => {
+    let fired = false;
+    systemClock.setTimer(-5, () => {
+      fired = true;
+    });
+    await Bun.sleep(20);
+    expect(fired).toBe(true);
+    expect(() => systemClock.setTimer(Number.NaN, () => {})).toThrow(InvalidArgumentError);
+    expect(() => new ManualClock().setTimer(Number.NaN, () => {})).toThrow(InvalidArgumentError);
   });
 });
 

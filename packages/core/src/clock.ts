@@ -2,7 +2,8 @@
  * Time as a dependency. Logic that waits or measures takes a `Clock`, so tests
  * drive it with `ManualClock` instead of sleeping on the wall clock.
  */
-import { AbortError } from "./errors.ts";
+import { MAX_DURATION_MS } from "./durations.ts";
+import { AbortError, InvalidArgumentError } from "./errors.ts";
 
 /** Cancels a timer; calling it after the timer fired is harmless. */
 export type CancelTimer = () => void;
@@ -14,14 +15,36 @@ export interface Clock {
   setTimer(delayMs: number, callback: () => void): CancelTimer;
 }
 
-/** The real clock: `performance` time shifted to the epoch, so it is comparable across Workers. */
+/**
+ * The real clock: `performance` time shifted to the epoch, so it is
+ * comparable across Workers. Its timers never fire early: `setTimeout` turns
+ * a delay beyond 2^31 − 1 ms (or Infinity) into 1 ms, so a longer delay is
+ * waited out in steps, and Infinity sets no timer at all. A negative delay
+ * fires at once; NaN is refused with `InvalidArgumentError`.
+ */
 export const systemClock: Clock = {
   now: () => performance.timeOrigin + performance.now(),
   setTimer(delayMs, callback) {
-    const handle = setTimeout(callback, Math.max(0, delayMs));
+    checkDelay(delayMs);
+    if (delayMs === Number.POSITIVE_INFINITY) return () => {};
+    if (delayMs <= MAX_DURATION_MS) {
+      const handle = setTimeout(callback, Math.max(0, delayMs));
+      return () => clearTimeout(handle);
+    }
+    const dueAt = performance.now() + delayMs;
+    let handle: ReturnType<typeof setTimeout>;
+    const arm = () => {
+      const left = dueAt - performance.now();
+      handle = left > MAX_DURATION_MS ? setTimeout(arm, MAX_DURATION_MS) : setTimeout(callback, Math.max(0, left));
+    };
+    arm();
     return () => clearTimeout(handle);
   },
 };
+
+function checkDelay(delayMs: number): void {
+  if (Number.isNaN(delayMs)) throw new InvalidArgumentError("a timer's delay must be a number of ms, got NaN");
+}
 
 /**
  * Waits `delayMs` on `clock`. Rejects with `AbortError` when `signal` fires,
@@ -67,6 +90,7 @@ export class ManualClock implements Clock {
   }
 
   setTimer(delayMs: number, callback: () => void): CancelTimer {
+    checkDelay(delayMs);
     const timer: ManualTimer = { dueAt: this.#now + Math.max(0, delayMs), order: this.#order++, callback };
     this.#timers.push(timer);
     return () => {
