@@ -1,5 +1,6 @@
+import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InProcessExecutor, InvalidArgumentError, StorageError, WorkerCrashedError } from "@poolstream/core";
@@ -96,8 +97,27 @@ describe("DeadLetterLog", () => {
     expect(log.size).toBe(0);
   });
 
+  test('a corrupt file is a StorageError naming it; a path of "" is refused', () => {
+    const path = join(dir, "corrupt.sqlite");
+    writeFileSync(path, "this is not a database ".repeat(200));
+    const error = (() => {
+      try {
+        new DeadLetterLog({ path }).close();
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as StorageError).message).toContain(path);
+    expect((error as StorageError).message).toContain("not a database");
+    for (const bad of ["", "   ", 42 as unknown as string]) {
+      expect(() => new DeadLetterLog({ path: bad })).toThrow(InvalidArgumentError);
+    }
+  });
+
   test("addMany commits every record in one transaction, or none when it fails", () => {
-    using log = new DeadLetterLog();
+    const path = join(dir, "all-or-none.sqlite");
+    using log = new DeadLetterLog({ path });
     const entries = log.addMany([record(1), record(2, 1), record(3, 2)], new Error("batch lost"), 3);
     expect(entries.map((e) => e.id)).toEqual([1, 2, 3]);
     expect(log.entries().map((e) => [e.attemptCount, e.errorMessage])).toEqual([
@@ -105,9 +125,14 @@ describe("DeadLetterLog", () => {
       [3, "batch lost"],
       [3, "batch lost"],
     ]);
-    const circular: Record<string, unknown> = { seq: 9 };
-    circular.self = circular;
-    expect(() => log.addMany([record(4, 3), circular], new Error("x"), 1)).toThrow(StorageError);
+    // A real failure in the middle of the transaction: SQLite refuses the second record of the batch.
+    const saboteur = new Database(path);
+    saboteur.run(
+      `CREATE TRIGGER refuse BEFORE INSERT ON dead_letters WHEN NEW.record LIKE '%refuse me%'
+       BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`,
+    );
+    saboteur.close();
+    expect(() => log.addMany([record(4, 3), { note: "refuse me" }], new Error("x"), 1)).toThrow(StorageError);
     expect(log.size).toBe(3);
     log.close();
     expect(() => log.addMany([record(4)], new Error("x"), 1)).toThrow(StorageError);

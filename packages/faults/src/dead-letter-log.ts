@@ -21,7 +21,7 @@ export interface DeadLetterEntry {
 }
 
 export interface DeadLetterLogOptions {
-  /** An SQLite file; created if missing. Without it the log is in memory. */
+  /** An SQLite file; created if missing. Without it the log is in memory; "" is refused (SQLite would make it a temporary file). */
   readonly path?: string;
 }
 
@@ -56,6 +56,12 @@ export class DeadLetterLog implements Disposable {
   #replaying: Promise<unknown> = Promise.resolve();
 
   constructor(options: DeadLetterLogOptions = {}) {
+    if (options.path !== undefined && (typeof options.path !== "string" || options.path.trim() === "")) {
+      // SQLite would take "" for a private temporary database: dead letters that vanish on close.
+      throw new InvalidArgumentError(
+        `path must name a file (or be left out for memory), got ${JSON.stringify(options.path)}`,
+      );
+    }
     this.path = options.path;
     try {
       this.#db = new Database(options.path ?? ":memory:", { create: true, strict: true });
@@ -72,7 +78,10 @@ export class DeadLetterLog implements Disposable {
         failed_at REAL NOT NULL
       )`);
     } catch (error) {
-      throw new StorageError(`cannot open the dead-letter log at ${options.path ?? ":memory:"}`, { cause: error });
+      throw new StorageError(
+        `cannot open the dead-letter log at ${options.path ?? ":memory:"}: ${toError(error).message}`,
+        { cause: error },
+      );
     }
   }
 

@@ -3,6 +3,98 @@ import fc from "fast-check";
 import { decodeFromStore, encodeForStore } from "./store-codec.ts";
 
 describe("store codec", () => {
+  test("Date, Map, Set, typed arrays, ArrayBuffer and Error come back as themselves, not as {}", () => {
+    const record = {
+      at: new Date(1_700_000_000_123),
+      invalid: new Date(Number.NaN),
+      byId: new Map<unknown, unknown>([
+        ["a", 1],
+        [2, { nested: new Set([Number.NaN, -0]) }],
+      ]),
+      tags: new Set(["x", "y"]),
+      samples: new Float64Array([1.5, Number.NaN, -0]),
+      big: new BigInt64Array([1n, -2n]),
+      raw: new Uint8Array([1, 2, 255]).buffer,
+      failure: Object.assign(new RangeError("out of range"), { stack: "RangeError: out of range\n  at x" }),
+    };
+    const back = decodeFromStore(encodeForStore(record)) as typeof record;
+    expect(back.at).toBeInstanceOf(Date);
+    expect(back.at.getTime()).toBe(1_700_000_000_123);
+    expect(Number.isNaN(back.invalid.getTime())).toBe(true);
+    expect(back.byId).toBeInstanceOf(Map);
+    expect(back.byId.get("a")).toBe(1);
+    const nested = (back.byId.get(2) as { nested: Set<number> }).nested;
+    // A Set itself turns -0 into 0 when it is added, so 0 is what it held.
+    expect([...nested].map((n) => (Object.is(n, -0) ? "-0" : String(n)))).toEqual(["NaN", "0"]);
+    expect(back.tags).toEqual(new Set(["x", "y"]));
+    expect(back.samples).toBeInstanceOf(Float64Array);
+    expect(Array.from(back.samples, (n) => (Object.is(n, -0) ? "-0" : String(n)))).toEqual(["1.5", "NaN", "-0"]);
+    expect(back.big).toEqual(new BigInt64Array([1n, -2n]));
+    expect([...new Uint8Array(back.raw)]).toEqual([1, 2, 255]);
+    expect(back.failure).toBeInstanceOf(Error);
+    expect([back.failure.name, back.failure.message, back.failure.stack]).toEqual([
+      "RangeError",
+      "out of range",
+      "RangeError: out of range\n  at x",
+    ]);
+  });
+
+  test("data shaped like the codec's own tag reads back as data", () => {
+    for (const record of [
+      { $poolstream: "NaN" },
+      { $poolstream: "unstorable", v: { unstorable: "function", description: "x" } },
+      { $poolstream: "bigint:5", other: 1 },
+      [{ $poolstream: "object", v: {} }],
+    ]) {
+      expect(decodeFromStore(encodeForStore(record))).toEqual(record);
+    }
+  });
+
+  test("what cannot be stored is described, never dropped or {}; a hostile value never throws", () => {
+    const cyclic: Record<string, unknown> = { id: 1 };
+    cyclic.self = cyclic;
+    const hostile = {
+      fn: function compute() {
+        return 1;
+      },
+      sym: Symbol("tag"),
+      cyclic,
+      get broken(): number {
+        throw new Error("getter exploded");
+      },
+      proxy: new Proxy(
+        {},
+        {
+          ownKeys() {
+            throw new Error("no keys for you");
+          },
+        },
+      ),
+      fine: 42,
+    };
+    const back = decodeFromStore(encodeForStore(hostile)) as Record<string, unknown>;
+    expect(back.fn).toEqual({ unstorable: "function", description: "function compute() {" });
+    expect(back.sym).toEqual({ unstorable: "symbol", description: "Symbol(tag)" });
+    expect(back.cyclic).toEqual({
+      id: 1,
+      self: { unstorable: "cycle", description: "a reference back to an enclosing object" },
+    });
+    expect(back.broken).toEqual({ unstorable: "unreadable", description: 'reading "broken" threw: getter exploded' });
+    expect(back.proxy).toEqual({
+      unstorable: "unreadable",
+      description: "its keys could not be listed: no keys for you",
+    });
+    expect(back.fine).toBe(42);
+    // The same object twice, side by side, is not a cycle.
+    const shared = { x: 1 };
+    expect(decodeFromStore(encodeForStore({ a: shared, b: shared }))).toEqual({ a: { x: 1 }, b: { x: 1 } });
+  });
+
+  test("a 10 MB string round-trips", () => {
+    const long = "x".repeat(10 * 1024 * 1024);
+    expect((decodeFromStore(encodeForStore({ long })) as { long: string }).long.length).toBe(long.length);
+  });
+
   test("NaN, ±Infinity, -0, undefined and bigint come back as themselves", () => {
     const record = {
       value: Number.NaN,
