@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
 
 const runnerDir = `${import.meta.dir}/..`;
 function run(program: string, args: string[]) {
@@ -8,6 +9,33 @@ function run(program: string, args: string[]) {
     stderr: "pipe",
   });
   return { exitCode: child.exitCode, stdout: child.stdout.toString(), stderr: child.stderr.toString() };
+}
+
+/** Pids whose parent is `pid`, from /proc (Linux). */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The fields after the command name, which is in parentheses and may hold spaces.
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) children.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    // A zombie still answers signal 0; its state in /proc says it has ended.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
 }
 
 describe("the runner's programs, end to end", () => {
@@ -82,6 +110,30 @@ describe("the runner's programs, end to end", () => {
     expect(stdout).toContain("batches 0-");
     expect(stdout).toMatch(/light settled at \d+, heavy at \d+/);
   }, 60_000);
+
+  test("a program ends when the `bun run` wrapper that started it is killed with SIGKILL", async () => {
+    const wrapper = Bun.spawn(["bun", "run", "start", "--duration", "60"], {
+      cwd: `${runnerDir}/../..`,
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    let program: number | undefined;
+    for (let i = 0; i < 100 && program === undefined; i++) {
+      await Bun.sleep(100);
+      program = childrenOf(wrapper.pid)[0];
+    }
+    expect(program).toBeDefined();
+    wrapper.kill("SIGKILL");
+    await wrapper.exited;
+    // It checks for its parent four times a second; 10 s is generous.
+    let alive = true;
+    for (let i = 0; i < 100 && alive; i++) {
+      await Bun.sleep(100);
+      alive = isAlive(program as number);
+    }
+    if (alive) process.kill(program as number, "SIGKILL");
+    expect(alive).toBe(false);
+  }, 30_000);
 
   test("adaptive:tally: runs the exercise in fresh processes and tallies what they printed", () => {
     const { exitCode, stdout } = run("adaptive-tally", ["--runs", "2"]);

@@ -4,6 +4,7 @@
  * flag or value prints one line and exits with code 2.
  */
 import { parseArgs } from "node:util";
+import { exitWithParent } from "./parent-watch.ts";
 
 interface FlagBase {
   readonly description: string;
@@ -130,7 +131,8 @@ export function failUsage(program: Pick<Program<Record<string, FlagSpec>>, "usag
 
 /**
  * The program front door: parses `process.argv`, prints help and exits 0 on
- * --help, prints one line and exits 2 on a bad flag, else returns the values.
+ * --help, prints one line and exits 2 on a bad flag, else returns the values
+ * and has the program end when its parent process does (`exitWithParent`).
  */
 export function readFlags<const S extends Record<string, FlagSpec>>(
   program: Program<S>,
@@ -142,6 +144,7 @@ export function readFlags<const S extends Record<string, FlagSpec>>(
       console.log(formatHelp(program));
       process.exit(0);
     }
+    exitWithParent(program.usage);
     return values;
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
