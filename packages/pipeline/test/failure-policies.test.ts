@@ -159,6 +159,48 @@ describe("failure policies in the pipeline (real Workers)", () => {
     });
   });
 
+  test("hostile records on the objects transport: each is dead-lettered with its reason, its neighbours computed", async () => {
+    await withPools(async ({ pool, recovery, log }) => {
+      const cyclic: Record<string, unknown> = { ...good(10) };
+      cyclic.self = cyclic;
+      const hostile: Record<number, unknown> = {
+        3: Object.defineProperty({ ...good(3) }, "extra", {
+          enumerable: true,
+          get() {
+            throw new Error("getter exploded");
+          },
+        }),
+        6: { ...good(6), callback: () => 1 },
+        9: { ...good(9), tag: Symbol("x") },
+        10: cyclic, // structured clone keeps cycles: a valid record
+        13: new Proxy(good(13), {}),
+      };
+      const records = Array.from({ length: 16 }, (_, i) => hostile[i] ?? good(i));
+      const report = await pipeline<unknown>({
+        source: records,
+        executor: pool,
+        transport: faultTolerantTransport("objects"),
+        sizer: fixedSize(8),
+        failurePolicy: recoverThenDeadLetter({ recoveryExecutor: recovery, deadLetterLog: log, bisect: true }),
+      }).run();
+      expect(report.accounting).toMatchObject({ entered: 16, results: 12, deadLetters: 4, holds: true });
+      const entries = log.entries();
+      expect(entries.map((e) => (e.record as { seq: number }).seq).sort((a, b) => a - b)).toEqual([3, 6, 9, 13]);
+      for (const entry of entries) expect(entry.errorMessage).toContain("could not be sent to a worker");
+      // What the store cannot keep is described, never {}: the function, the symbol, the getter's error.
+      const bySeq = new Map(
+        entries.map((e) => [(e.record as { seq: number }).seq, e.record as Record<string, unknown>]),
+      );
+      expect(bySeq.get(3)?.extra).toEqual({
+        unstorable: "unreadable",
+        description: 'reading "extra" threw: getter exploded',
+      });
+      expect(bySeq.get(6)?.callback).toMatchObject({ unstorable: "function" });
+      expect(bySeq.get(9)?.tag).toEqual({ unstorable: "symbol", description: "Symbol(x)" });
+      expect(bySeq.get(13)).toMatchObject({ sensorId: "ok", seq: 13 });
+    });
+  });
+
   test("a dead-letter log closed under the pipeline stops it with StorageError; nothing is left running", async () => {
     await withPools(async ({ pool, recovery, log }) => {
       log.close();
