@@ -39,4 +39,4 @@ export {
   successEntry,
 } from "./kernels/index.ts";
 export { type SimulatedCrashOptions, withSimulatedCrashes } from "./simulated-crashes.ts";
-export { decodeFromStore, encodeForStore } from "./store-codec.ts";
+export { decodeFromStore, encodeForStore, type UnstorableValue } from "./store-codec.ts";
