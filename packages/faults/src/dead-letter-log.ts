@@ -4,9 +4,24 @@
  * written on every `add`, so entries written before the process crashed are
  * there when it reopens. `replay` retries every entry once, through the batch
  * kernel itself (in-process, or on an executor) or a function of the record.
+ *
+ * Replay is at-least-once, with leases as SQS and Lambda use them: an entry is
+ * leased (holder, expiry) in a `BEGIN IMMEDIATE` transaction before its retry,
+ * so that no other replayer, in this process or another, takes it meanwhile;
+ * its result is handed to the caller (`deliver`, or the returned outcome), and
+ * only then is the entry removed. A replayer that dies holding leases loses
+ * nothing: its entries return to the log when their leases expire.
  */
 import { Database } from "bun:sqlite";
-import { type Executor, InvalidArgumentError, type Kernel, StorageError, toError } from "@poolstream/core";
+import {
+  checkDurationMs,
+  type Executor,
+  InvalidArgumentError,
+  type Kernel,
+  StorageError,
+  TaskTimeoutError,
+  toError,
+} from "@poolstream/core";
 import { decodeFromStore, encodeForStore } from "./store-codec.ts";
 
 export interface DeadLetterEntry {
@@ -28,9 +43,24 @@ export interface DeadLetterLogOptions {
 /** How `replay` retries a record: a batch kernel (run on `[record]`) or a function of the record. */
 export type ReplayRetry<R> = Kernel<readonly unknown[], ArrayLike<R>> | ((record: unknown) => R | Promise<R>);
 
-export interface ReplayOptions {
+export interface ReplayOptions<R = unknown> {
   /** Runs a kernel given to `replay` here instead of in-process. */
   readonly executor?: Executor;
+  /**
+   * Takes each recovered entry and its result before the entry is removed
+   * (write it to your sink here): when it resolves, the entry leaves the log;
+   * when it throws, the entry stays (its lease released) and replay stops
+   * with that error. Without it, recovered entries are removed together just
+   * before `replay` resolves with them.
+   */
+  readonly deliver?: (recovered: { readonly entry: DeadLetterEntry; readonly result: R }) => void | Promise<void>;
+  /** How long one retry may take before it counts as failed. Default 30 s. */
+  readonly retryTimeoutMs?: number;
+  /**
+   * How long a lease holds an entry for this replayer; a replayer that dies
+   * holding it loses it after this. Must exceed `retryTimeoutMs`. Default 60 s.
+   */
+  readonly leaseMs?: number;
 }
 
 export interface ReplayOutcome<R> {
@@ -47,6 +77,8 @@ interface Row {
   error_message: string;
   attempt_count: number;
   failed_at: number;
+  lease_holder: string | null;
+  lease_expires: number | null;
 }
 
 export class DeadLetterLog implements Disposable {
@@ -75,8 +107,16 @@ export class DeadLetterLog implements Disposable {
         error_type TEXT NOT NULL,
         error_message TEXT NOT NULL,
         attempt_count INTEGER NOT NULL,
-        failed_at REAL NOT NULL
+        failed_at REAL NOT NULL,
+        lease_holder TEXT,
+        lease_expires REAL
       )`);
+      // A log written before leases existed gets their columns.
+      const columns = this.#db.query<{ name: string }, []>("PRAGMA table_info(dead_letters)").all();
+      if (!columns.some((c) => c.name === "lease_holder")) {
+        this.#db.run("ALTER TABLE dead_letters ADD COLUMN lease_holder TEXT");
+        this.#db.run("ALTER TABLE dead_letters ADD COLUMN lease_expires REAL");
+      }
     } catch (error) {
       throw new StorageError(
         `cannot open the dead-letter log at ${options.path ?? ":memory:"}: ${toError(error).message}`,
@@ -123,17 +163,7 @@ export class DeadLetterLog implements Disposable {
   /** Every entry, oldest first. */
   entries(): DeadLetterEntry[] {
     this.#assertOpen();
-    return this.#db
-      .query<Row, []>("SELECT * FROM dead_letters ORDER BY id")
-      .all()
-      .map((row) => ({
-        id: row.id,
-        record: decodeFromStore(row.record),
-        errorType: row.error_type,
-        errorMessage: row.error_message,
-        attemptCount: row.attempt_count,
-        failedAt: row.failed_at,
-      }));
+    return this.#db.query<Row, []>("SELECT * FROM dead_letters ORDER BY id").all().map(entryOf);
   }
 
   get size(): number {
@@ -145,17 +175,24 @@ export class DeadLetterLog implements Disposable {
    * Retries every entry once. `retry` is the batch kernel itself (each entry
    * runs alone as `[record]`, in-process or on `options.executor`; its one
    * output is the result, which may be an error record or a poison pill), or
-   * a function of the record (it may be async). A success removes the entry
-   * and returns it with its result; a failure keeps it with
-   * `attemptCount + 1`. Replays never overlap: a second call waits for the
-   * first, so no entry is retried twice at once, and one that succeeded is
-   * gone before the next replay looks.
+   * a function of the record (it may be async). Each entry is leased before
+   * its retry (see the module comment), so concurrent replayers, in this
+   * process or others, never recover an entry twice. A success is handed to
+   * `options.deliver` (or returned) and only then removed; a failure, or a
+   * retry past `retryTimeoutMs` (`TaskTimeoutError`), keeps the entry with
+   * `attemptCount + 1`. Replays of one log instance run one after the other.
    */
-  replay<R>(kernel: Kernel<readonly unknown[], ArrayLike<R>>, options?: ReplayOptions): Promise<ReplayOutcome<R>>;
-  replay<R>(retry: (record: unknown) => R | Promise<R>): Promise<ReplayOutcome<R>>;
-  replay<R>(retry: ReplayRetry<R>, options: ReplayOptions = {}): Promise<ReplayOutcome<R>> {
+  replay<R>(kernel: Kernel<readonly unknown[], ArrayLike<R>>, options?: ReplayOptions<R>): Promise<ReplayOutcome<R>>;
+  replay<R>(retry: (record: unknown) => R | Promise<R>, options?: ReplayOptions<R>): Promise<ReplayOutcome<R>>;
+  replay<R>(retry: ReplayRetry<R>, options: ReplayOptions<R> = {}): Promise<ReplayOutcome<R>> {
     const once = retryOf(retry, options.executor);
-    const run = this.#replaying.then(() => this.#replayOnce(once));
+    const retryTimeoutMs = checkDurationMs("retryTimeoutMs", options.retryTimeoutMs ?? 30_000);
+    const leaseMs = checkDurationMs("leaseMs", options.leaseMs ?? Math.max(60_000, 2 * retryTimeoutMs));
+    if (leaseMs <= retryTimeoutMs) {
+      throw new InvalidArgumentError(`leaseMs (${leaseMs}) must be longer than retryTimeoutMs (${retryTimeoutMs})`);
+    }
+    const settings = { retryTimeoutMs, leaseMs, deliver: options.deliver };
+    const run = this.#replaying.then(() => this.#replayOnce(once, settings));
     this.#replaying = run.catch(() => undefined);
     return run;
   }
@@ -171,24 +208,61 @@ export class DeadLetterLog implements Disposable {
     this.close();
   }
 
-  async #replayOnce<R>(retry: (record: unknown) => R | Promise<R>): Promise<ReplayOutcome<R>> {
+  async #replayOnce<R>(
+    retry: (record: unknown) => R | Promise<R>,
+    settings: { retryTimeoutMs: number; leaseMs: number; deliver: ReplayOptions<R>["deliver"] },
+  ): Promise<ReplayOutcome<R>> {
+    this.#assertOpen();
+    const holder = `${process.pid}:${crypto.randomUUID()}`;
     const recovered: { entry: DeadLetterEntry; result: R }[] = [];
     const stillFailing: DeadLetterEntry[] = [];
-    const remove = this.#db.query<unknown, [number]>("DELETE FROM dead_letters WHERE id = ?");
-    const bump = this.#db.query<unknown, [string, string, number, number]>(
-      "UPDATE dead_letters SET error_type = ?, error_message = ?, attempt_count = attempt_count + 1, failed_at = ? WHERE id = ?",
+    const db = this.#db;
+    const next = db.query<Row, [number, number]>(
+      "SELECT * FROM dead_letters WHERE id > ? AND (lease_expires IS NULL OR lease_expires < ?) ORDER BY id LIMIT 1",
     );
-    for (const entry of this.entries()) {
+    const take = db.query<unknown, [string, number, number]>(
+      "UPDATE dead_letters SET lease_holder = ?, lease_expires = ? WHERE id = ?",
+    );
+    const remove = db.query<unknown, [number, string]>("DELETE FROM dead_letters WHERE id = ? AND lease_holder = ?");
+    const release = db.query<unknown, [number, string]>(
+      "UPDATE dead_letters SET lease_holder = NULL, lease_expires = NULL WHERE id = ? AND lease_holder = ?",
+    );
+    const bump = db.query<unknown, [string, string, number, number, string]>(
+      `UPDATE dead_letters SET error_type = ?, error_message = ?, attempt_count = attempt_count + 1, failed_at = ?,
+       lease_holder = NULL, lease_expires = NULL WHERE id = ? AND lease_holder = ?`,
+    );
+    // IMMEDIATE takes the write lock before it reads, so two replayers cannot both see an entry as free.
+    const lease = db.transaction((after: number): Row | null => {
+      const row = next.get(after, Date.now());
+      if (row !== null) take.run(holder, Date.now() + settings.leaseMs, row.id);
+      return row;
+    }).immediate;
+    const storage = <T>(what: string, write: () => T): T => {
+      this.#assertOpen();
       try {
-        const result = await retry(entry.record);
-        this.#assertOpen();
-        remove.run(entry.id);
-        recovered.push({ entry, result });
+        return write();
+      } catch (cause) {
+        throw new StorageError(`cannot ${what} in the dead-letter log${this.#where()}: ${toError(cause).message}`, {
+          cause,
+        });
+      }
+    };
+    let after = 0;
+    for (;;) {
+      const row = storage("lease an entry", () => lease(after));
+      if (row === null) break;
+      after = row.id;
+      const entry = entryOf(row);
+      let result: R;
+      try {
+        result = await withDeadline(
+          Promise.resolve().then(() => retry(entry.record)),
+          settings.retryTimeoutMs,
+        );
       } catch (error) {
-        this.#assertOpen();
         const failure = toError(error);
         const failedAt = Date.now();
-        bump.run(failure.name, failure.message, failedAt, entry.id);
+        storage("record a failed retry", () => bump.run(failure.name, failure.message, failedAt, entry.id, holder));
         stillFailing.push({
           ...entry,
           errorType: failure.name,
@@ -196,14 +270,59 @@ export class DeadLetterLog implements Disposable {
           attemptCount: entry.attemptCount + 1,
           failedAt,
         });
+        continue;
       }
+      if (settings.deliver === undefined) {
+        recovered.push({ entry, result });
+        continue;
+      }
+      try {
+        await settings.deliver({ entry, result });
+      } catch (error) {
+        storage("release a lease", () => release.run(entry.id, holder));
+        throw error;
+      }
+      storage("remove a recovered entry", () => remove.run(entry.id, holder));
+      recovered.push({ entry, result });
+    }
+    if (settings.deliver === undefined && recovered.length > 0) {
+      // Handed to the caller with the outcome: removed together, just before it is returned.
+      storage("remove recovered entries", () =>
+        db.transaction(() => {
+          for (const { entry } of recovered) remove.run(entry.id, holder);
+        })(),
+      );
     }
     return { recovered, stillFailing };
+  }
+
+  #where(): string {
+    return this.path === undefined ? "" : ` at ${this.path}`;
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new StorageError("the dead-letter log is closed");
   }
+}
+
+function entryOf(row: Row): DeadLetterEntry {
+  return {
+    id: row.id,
+    record: decodeFromStore(row.record),
+    errorType: row.error_type,
+    errorMessage: row.error_message,
+    attemptCount: row.attempt_count,
+    failedAt: row.failed_at,
+  };
+}
+
+/** `work`, or a `TaskTimeoutError`-like failure after `ms`; the timer never outlives it. */
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TaskTimeoutError(ms)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 /** One function of the record, whichever form `replay` was given. */
