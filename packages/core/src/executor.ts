@@ -59,7 +59,15 @@ export interface ExecutorStats {
   readonly inFlight: number;
   readonly completed: number;
   readonly failed: number;
+  /** Worker deaths (crashes, not timeouts). */
   readonly crashes: number;
+  /**
+   * Tasks whose worker died while they ran and that were run again, once, on
+   * another worker: a worker can die of an error its previous task left
+   * behind (a timer that throws after the kernel returned), so the task
+   * running at the time is reported as crashed only if it dies again.
+   */
+  readonly interrupted: number;
   readonly timeouts: number;
   readonly workersStarted: number;
 }

@@ -87,6 +87,7 @@ export class InProcessExecutor implements Executor {
       completed: this.#completed,
       failed: this.#failed,
       crashes: 0,
+      interrupted: 0,
       timeouts: 0,
       workersStarted: 1,
     });

@@ -3,7 +3,10 @@
  * `pipelineDepth` tasks at a time (so the next input is already there when a
  * task ends) and runs them in order. A worker that dies or runs past a
  * timeout fails only the task it was running; the tasks queued behind it are
- * handed to other workers, and a fresh worker takes its place.
+ * handed to other workers, and a fresh worker takes its place. A task whose
+ * worker crashed under it is first run once more (it may be innocent: a
+ * worker also dies of an error its previous task left behind), unless its
+ * input was transferred; only if it dies again is it reported as crashed.
  *
  * A pool refuses to start inside a Worker that is importing a kernel's module
  * (`NestedPoolError`): that module also starts the program, and every Worker
@@ -82,6 +85,8 @@ interface Task {
   readonly timeoutMs: number | undefined;
   /** The caller's, filled in when the task succeeds. */
   readonly timing: TaskTiming | undefined;
+  /** Already run again once after its worker died under it. */
+  retried: boolean;
   /** Sent with its kernel's address: the worker loads the module first, and says when the task starts. */
   loading: boolean;
   /** This thread's time inside `postMessage` (the input's clone or transfer), last time it was sent. */
@@ -147,6 +152,7 @@ export class WorkerPool implements Executor {
   #completed = 0;
   #failed = 0;
   #crashes = 0;
+  #interrupted = 0;
   #timeouts = 0;
   #workersStarted = 0;
 
@@ -222,6 +228,7 @@ export class WorkerPool implements Executor {
         transfer: options.transfer,
         timeoutMs,
         timing: options.timing,
+        retried: false,
         loading: false,
         sendMs: 0,
         resolve: (output) => {
@@ -276,6 +283,7 @@ export class WorkerPool implements Executor {
       completed: this.#completed,
       failed: this.#failed,
       crashes: this.#crashes,
+      interrupted: this.#interrupted,
       timeouts: this.#timeouts,
       workersStarted: this.#workersStarted,
     });
@@ -392,9 +400,34 @@ export class WorkerPool implements Executor {
       this.#inFlight--;
       if (!task.settled) this.#urgent.unshift(task);
     }
-    if (running !== undefined) this.#finish(running, error);
+    if (running !== undefined) {
+      if (this.#mayRunAgain(running, error)) {
+        // It may be innocent: a worker also dies of what its previous task left behind.
+        running.retried = true;
+        this.#interrupted++;
+        this.#inFlight--;
+        this.#urgent.unshift(running);
+      } else {
+        this.#finish(running, error);
+      }
+    }
     if (!this.#destroyed) this.#slots[slot.index] = this.#spawn(slot.index);
     this.#dispatch();
+  }
+
+  /**
+   * A task interrupted by its worker's crash runs once more, on another
+   * worker, unless it was already run again, or its input was transferred
+   * (the buffers went with the dead worker), or the pool is shutting down.
+   */
+  #mayRunAgain(task: Task, error: Error): boolean {
+    return (
+      error instanceof WorkerCrashedError &&
+      !task.retried &&
+      !task.settled &&
+      task.transfer === undefined &&
+      !this.#destroyed
+    );
   }
 
   #dispatch(): void {

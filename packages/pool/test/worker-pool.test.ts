@@ -19,6 +19,8 @@ import {
   hang,
   misnamed,
   returnsFunction,
+  sleepThenReturn,
+  throwAfterReturn,
   throwLater,
 } from "./fixtures/kernels.ts";
 import { quick } from "./fixtures/slow-to-load.ts";
@@ -80,7 +82,26 @@ describe("WorkerPool", () => {
     expect((error as WorkerCrashedError).exitCode).toBe(7);
     expect(await Promise.all(others)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(await Promise.all(after)).toEqual([0, 1, 2, 3, 4, 5]);
-    expect(pool.stats()).toMatchObject({ crashes: 1, workers: 2, workersStarted: 3 });
+    // It was run once more (it might have been innocent), and it killed that worker too.
+    expect(pool.stats()).toMatchObject({ crashes: 2, interrupted: 1, workers: 2, workersStarted: 4 });
+  });
+
+  test("an error a previous task left behind is not blamed on the task running when it kills the worker", async () => {
+    await using pool = new WorkerPool({ size: 1, pipelineDepth: 2 });
+    await pool.run(busy, 1); // the fixture module is loaded
+    const culprit = pool.run(throwAfterReturn, 20);
+    const innocent = pool.run(sleepThenReturn, 150); // running (waiting) when the timer throws
+    expect(await culprit).toBe("returned");
+    expect(await innocent).toBe(150);
+    expect(pool.stats()).toMatchObject({ crashes: 1, interrupted: 1, failed: 0, workersStarted: 2 });
+  });
+
+  test("a task whose input was transferred is not run again: its buffers went with the dead worker", async () => {
+    await using pool = new WorkerPool({ size: 1 });
+    const buffer = new ArrayBuffer(8);
+    const error = await pool.run(exitWorker, 3, { transfer: [buffer] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkerCrashedError);
+    expect(pool.stats()).toMatchObject({ crashes: 1, interrupted: 0 });
   });
 
   test("an uncaught error thrown asynchronously in a worker is a crash of that task only", async () => {
