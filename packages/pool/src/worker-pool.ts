@@ -454,7 +454,10 @@ export class WorkerPool implements Executor {
       } catch (error) {
         // The input could not be cloned: that is the task's fault, not the worker's.
         slot.inFlight.pop();
-        if (slot.inFlight.length === 0) slot.cancelHeadTimer?.();
+        if (slot.inFlight.length === 0) {
+          slot.cancelHeadTimer?.();
+          keepsProgramAlive(slot.worker, false);
+        }
         this.#failed++;
         this.#finish(task, new InvalidArgumentError("task input could not be sent to a worker", { cause: error }));
       }
