@@ -86,6 +86,17 @@ describe("AdaptiveSizer (cost model), on synthetic costs with ±10 % jitter and 
 });
 
 describe("AdaptiveSizer's measurement", () => {
+  test("batches timed at 0 ms (a coarse clock) never make it ask for a size outside [min, max]", () => {
+    for (const measure of ["own-cost", "submit-to-result"] as const) {
+      const sizer = new AdaptiveSizer();
+      sizer.start({ capacity: 4 });
+      for (let i = 0; i < 400; i++) {
+        sizer.completed(sizer.cut(sizer.size), { latencyMs: 0, durationMs: i % 3 === 0 ? -1 : 0, measure });
+        expect(Number.isInteger(sizer.size) && sizer.size >= 5 && sizer.size <= 200).toBe(true);
+      }
+    }
+  });
+
   test("after a change of size, batches that queued behind the old size are recorded only when they measure their own cost", () => {
     for (const measure of ["own-cost", "submit-to-result"] as const) {
       const sizer = new AdaptiveSizer({ reevaluateEvery: 1, initialBatchSize: 10 });

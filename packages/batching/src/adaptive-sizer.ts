@@ -249,7 +249,11 @@ export class AdaptiveSizer implements BatchSizer {
 
   #closeRound(): void {
     this.#strategy.endRound(this.#round.returned);
-    const next = this.#strategy.size;
+    // Whatever a strategy says, the size stays an integer in [min, max].
+    const proposed = this.#strategy.size;
+    const next = Number.isFinite(proposed)
+      ? Math.min(this.maxBatchSize, Math.max(this.minBatchSize, Math.round(proposed)))
+      : this.#round.size;
     const queuedBehind = next === this.#round.size ? 0 : this.#capacity - 1;
     this.#round = { size: next, kind: this.#strategy.kind, queuedBehind, returned: [] };
   }

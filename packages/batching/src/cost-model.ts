@@ -51,6 +51,9 @@ export function fitCostModel(samples: readonly CostSample[], minSpread = 1.2, mi
   );
 }
 
+/** A nanosecond: the least a batch is taken to cost when weighing it. */
+const MIN_MEDIAN_MS = 1e-6;
+
 /** One size's samples, reduced to their median. */
 export interface SizeMedian {
   readonly size: number;
@@ -83,7 +86,8 @@ export function fitSizeMedians(
   const points = kept.map(({ size, median, count }) => ({
     size,
     median,
-    weight: count / Math.max(median, Number.MIN_VALUE) ** 2,
+    // Floored: a size timed at 0 ms (a coarse clock) would otherwise weigh Infinity and break the fit.
+    weight: count / Math.max(median, MIN_MEDIAN_MS) ** 2,
   }));
   let weight = 0;
   let sumSize = 0;
@@ -136,6 +140,8 @@ export function smallestSizeWithin(model: CostModel, sizes: readonly number[], t
 /** `smallestSizeWithin` without checking its arguments: for a caller that checked them once. */
 export function smallestOf(model: CostModel, sizes: readonly number[], tolerance: number): number {
   const { overheadMs, perRecordMs } = model;
+  // A model that is not a pair of finite costs says nothing: the largest size is the safe choice.
+  if (!(Number.isFinite(overheadMs) && Number.isFinite(perRecordMs))) return Math.max(...sizes);
   let lowest = Number.POSITIVE_INFINITY;
   for (const size of sizes) lowest = Math.min(lowest, overheadMs / size + perRecordMs);
   const limit = lowest * (1 + tolerance);

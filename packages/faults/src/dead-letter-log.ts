@@ -227,9 +227,19 @@ export class DeadLetterLog implements Disposable {
     const release = db.query<unknown, [number, string]>(
       "UPDATE dead_letters SET lease_holder = NULL, lease_expires = NULL WHERE id = ? AND lease_holder = ?",
     );
-    const bump = db.query<unknown, [string, string, number, number, string]>(
+    // A failed retry raises the attempt count and sets the lease's expiry: to now (free again) for a
+    // retry that failed, and a full lease ahead for one abandoned at its deadline, which may still be
+    // running and must not be run a second time meanwhile.
+    const bump = db.query<unknown, [string, string, number, number, number, string]>(
       `UPDATE dead_letters SET error_type = ?, error_message = ?, attempt_count = attempt_count + 1, failed_at = ?,
-       lease_holder = NULL, lease_expires = NULL WHERE id = ? AND lease_holder = ?`,
+       lease_expires = ? WHERE id = ? AND lease_holder = ?`,
+    );
+    // Every lease this replayer holds is renewed after each step, so none runs out while it is alive.
+    const renew = db.query<unknown, [number, string]>(
+      "UPDATE dead_letters SET lease_expires = ? WHERE lease_holder = ?",
+    );
+    const stillOurs = db.query<{ n: number }, [number, string]>(
+      "SELECT COUNT(*) AS n FROM dead_letters WHERE id = ? AND lease_holder = ?",
     );
     // IMMEDIATE takes the write lock before it reads, so two replayers cannot both see an entry as free.
     const lease = db.transaction((after: number): Row | null => {
@@ -247,6 +257,7 @@ export class DeadLetterLog implements Disposable {
         });
       }
     };
+    const renewAll = () => storage("renew its leases", () => renew.run(Date.now() + settings.leaseMs, holder));
     let after = 0;
     for (;;) {
       const row = storage("lease an entry", () => lease(after));
@@ -262,7 +273,10 @@ export class DeadLetterLog implements Disposable {
       } catch (error) {
         const failure = toError(error);
         const failedAt = Date.now();
-        storage("record a failed retry", () => bump.run(failure.name, failure.message, failedAt, entry.id, holder));
+        const expires = failure instanceof TaskTimeoutError ? failedAt + settings.leaseMs : failedAt;
+        storage("record a failed retry", () =>
+          bump.run(failure.name, failure.message, failedAt, expires, entry.id, holder),
+        );
         stillFailing.push({
           ...entry,
           errorType: failure.name,
@@ -270,12 +284,16 @@ export class DeadLetterLog implements Disposable {
           attemptCount: entry.attemptCount + 1,
           failedAt,
         });
+        renewAll();
         continue;
       }
+      renewAll();
       if (settings.deliver === undefined) {
         recovered.push({ entry, result });
         continue;
       }
+      // Delivered only while the lease is still this replayer's: otherwise another has the entry.
+      if ((storage("check a lease", () => stillOurs.get(entry.id, holder))?.n ?? 0) === 0) continue;
       try {
         await settings.deliver({ entry, result });
       } catch (error) {
@@ -284,14 +302,15 @@ export class DeadLetterLog implements Disposable {
       }
       storage("remove a recovered entry", () => remove.run(entry.id, holder));
       recovered.push({ entry, result });
+      renewAll();
     }
     if (settings.deliver === undefined && recovered.length > 0) {
-      // Handed to the caller with the outcome: removed together, just before it is returned.
-      storage("remove recovered entries", () =>
-        db.transaction(() => {
-          for (const { entry } of recovered) remove.run(entry.id, holder);
-        })(),
+      // Handed to the caller with the outcome: removed together, just before it is returned. An entry
+      // whose lease was lost meanwhile (the replayer stalled past leaseMs) is another's now: not reported.
+      const kept = storage("remove recovered entries", () =>
+        db.transaction(() => recovered.filter(({ entry }) => remove.run(entry.id, holder).changes === 1))(),
       );
+      return { recovered: kept, stillFailing };
     }
     return { recovered, stillFailing };
   }

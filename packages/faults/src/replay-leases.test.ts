@@ -51,15 +51,40 @@ describe("DeadLetterLog.replay with leases", () => {
     expect(again.recovered.map((r) => r.result)).toEqual([1, 2]);
   });
 
-  test("a retry that never settles fails at its deadline, and does not block later replays", async () => {
+  test("a retry that never settles fails at its deadline; its entry is held for a lease, then retried", async () => {
     using log = new DeadLetterLog();
-    log.addMany([{ seq: 1 }], new Error("x"), 1);
-    const outcome = await log.replay(() => new Promise<never>(() => {}), { retryTimeoutMs: 50 });
+    log.addMany([{ seq: 1 }, { seq: 2 }], new Error("x"), 1);
+    const hangOnFirst = (record: unknown) => (seqOf(record) === 1 ? new Promise<never>(() => {}) : seqOf(record));
+    const outcome = await log.replay(hangOnFirst, { retryTimeoutMs: 50, leaseMs: 150 });
     expect(outcome.stillFailing.map((e) => [e.errorType, e.attemptCount])).toEqual([["TaskTimeoutError", 2]]);
+    expect(outcome.recovered.map((r) => r.result)).toEqual([2]); // the hang held up nothing behind it
+    // The abandoned retry may still be running: nobody retries that entry until its lease runs out.
+    const meanwhile = await log.replay((record) => seqOf(record), { retryTimeoutMs: 50, leaseMs: 150 });
+    expect(meanwhile.recovered).toEqual([]);
+    await Bun.sleep(200);
     const later = await log.replay((record) => seqOf(record));
-    expect(later.recovered).toHaveLength(1);
+    expect(later.recovered.map((r) => r.result)).toEqual([1]);
     expect(() => log.replay(() => 1, { retryTimeoutMs: 100, leaseMs: 100 })).toThrow("leaseMs");
     expect(() => log.replay(() => 1, { retryTimeoutMs: Number.NaN })).toThrow("retryTimeoutMs");
+  });
+
+  test("a replay slower than its leases keeps them: a second replayer started later takes none of its entries", async () => {
+    const path = join(dir, "slow.sqlite");
+    filledLog(path, 6);
+    using a = new DeadLetterLog({ path });
+    using b = new DeadLetterLog({ path });
+    const slow = async (record: unknown) => {
+      await Bun.sleep(40);
+      return seqOf(record);
+    };
+    const first = a.replay(slow, { retryTimeoutMs: 60, leaseMs: 100 });
+    await Bun.sleep(150);
+    const second = await b.replay(slow, { retryTimeoutMs: 60, leaseMs: 100 });
+    const seqsA = (await first).recovered.map((r) => r.result);
+    const seqsB = second.recovered.map((r) => r.result);
+    expect(seqsA.filter((seq) => seqsB.includes(seq))).toEqual([]);
+    expect([...seqsA, ...seqsB].sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(a.size).toBe(0);
   });
 
   test("two logs on one file replaying at once never recover an entry twice, and together recover all", async () => {
