@@ -39,6 +39,37 @@ describe("store codec", () => {
     ]);
   });
 
+  test("a Buffer, a Float16Array, a DataView, a SharedArrayBuffer, an own __proto__ key and an Error's code and cause", () => {
+    const shared = new SharedArrayBuffer(2);
+    new Uint8Array(shared).set([7, 8]);
+    const cause = new Error("underneath");
+    const failure = Object.assign(new Error("on top", { cause }), { code: "E_TOP", retries: 3 });
+    const record = JSON.parse('{"__proto__": {"polluted": true}, "ok": 1}') as Record<string, unknown>;
+    Object.assign(record, {
+      buffer: Buffer.from("hi"),
+      view: new DataView(new Uint8Array([1, 2, 3]).buffer, 1, 2),
+      shared,
+      failure,
+      ...("Float16Array" in globalThis
+        ? { half: new (globalThis as unknown as { Float16Array: typeof Float32Array }).Float16Array([1.5, -2]) }
+        : {}),
+    });
+    const back = decodeFromStore(encodeForStore(record)) as Record<string, unknown>;
+    expect(Object.getOwnPropertyNames(back)).toContain("__proto__");
+    expect(Object.getOwnPropertyDescriptor(back, "__proto__")?.value).toEqual({ polluted: true });
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+    expect(back.buffer).toBeInstanceOf(Uint8Array);
+    expect([...(back.buffer as Uint8Array)]).toEqual([104, 105]);
+    expect(back.view).toBeInstanceOf(DataView);
+    expect([(back.view as DataView).getUint8(0), (back.view as DataView).getUint8(1)]).toEqual([2, 3]);
+    expect(back.shared).toBeInstanceOf(SharedArrayBuffer);
+    expect([...new Uint8Array(back.shared as SharedArrayBuffer)]).toEqual([7, 8]);
+    const error = back.failure as Error & { code?: string; retries?: number };
+    expect([error.message, error.code, error.retries]).toEqual(["on top", "E_TOP", 3]);
+    expect((error.cause as Error).message).toBe("underneath");
+    if ("half" in record) expect(Array.from(back.half as ArrayLike<number>)).toEqual([1.5, -2]);
+  });
+
   test("data shaped like the codec's own tag reads back as data", () => {
     for (const record of [
       { $poolstream: "NaN" },

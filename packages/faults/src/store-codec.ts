@@ -3,7 +3,9 @@
  * JSON would alter, and it must come back unchanged, so these are written as
  * small tagged objects (`{ "$poolstream": kind, "v": payload }`) and read back
  * as themselves: NaN, ±Infinity, -0, undefined, bigint, Date, Map, Set, typed
- * arrays, ArrayBuffers, Errors (name, message, stack), and any object that itself has a
+ * arrays (a Buffer as a Uint8Array), ArrayBuffers, SharedArrayBuffers,
+ * DataViews, Errors (name, message, stack, cause and own properties such as
+ * `code`; the class is not kept), and any object that itself has a
  * `$poolstream` key (escaped, so that data shaped like the tag is never
  * misread). Other objects are stored as their own enumerable properties.
  *
@@ -21,7 +23,7 @@ export interface UnstorableValue {
   readonly description: string;
 }
 
-const TYPED_ARRAYS = {
+const TYPED_ARRAYS: Record<string, new (items: ArrayLike<number | bigint>) => ArrayLike<number | bigint>> = {
   Int8Array,
   Uint8Array,
   Uint8ClampedArray,
@@ -33,8 +35,10 @@ const TYPED_ARRAYS = {
   Float64Array,
   BigInt64Array,
   BigUint64Array,
-} as const;
-type TypedArrayName = keyof typeof TYPED_ARRAYS;
+  ...("Float16Array" in globalThis
+    ? { Float16Array: (globalThis as unknown as { Float16Array: typeof Float32Array }).Float16Array }
+    : {}),
+} as never;
 
 type Tagged = { readonly [TAG]: string; readonly v?: unknown };
 
@@ -94,9 +98,16 @@ function encodeObject(value: object, ancestors: Set<object>): unknown {
       [...value].map((item) => encodeValue(item, ancestors)),
     );
   if (value instanceof ArrayBuffer) return tagged("ArrayBuffer", Array.from(new Uint8Array(value)));
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-    const name = value.constructor.name as TypedArrayName;
-    if (name in TYPED_ARRAYS) {
+  if (typeof SharedArrayBuffer !== "undefined" && value instanceof SharedArrayBuffer) {
+    return tagged("SharedArrayBuffer", Array.from(new Uint8Array(value)));
+  }
+  if (value instanceof DataView) {
+    return tagged("DataView", Array.from(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)));
+  }
+  if (ArrayBuffer.isView(value)) {
+    // By its built-in tag, not its constructor: a Buffer is a Uint8Array, and is stored as one.
+    const name = Object.prototype.toString.call(value).slice(8, -1);
+    if (Object.hasOwn(TYPED_ARRAYS, name)) {
       return tagged(
         name,
         Array.from(value as unknown as ArrayLike<number | bigint>, (n) => encodeValue(n, ancestors)),
@@ -104,27 +115,46 @@ function encodeObject(value: object, ancestors: Set<object>): unknown {
     }
   }
   if (value instanceof Error) {
-    return tagged("Error", { name: value.name, message: value.message, stack: value.stack ?? null });
+    let extra: Record<string, unknown> = {};
+    try {
+      extra = encodeEntries(value, ancestors);
+    } catch {
+      // an Error behind a Proxy: its name, message and stack are still kept
+    }
+    const cause = "cause" in value ? { cause: encodeValue(value.cause, ancestors) } : {};
+    return tagged("Error", { name: value.name, message: value.message, stack: value.stack ?? null, extra, ...cause });
   }
-  const out: Record<string, unknown> = {};
-  let keys: string[];
+  let out: Record<string, unknown>;
   try {
-    keys = Object.keys(value);
+    out = encodeEntries(value, ancestors);
   } catch (error) {
     return unstorable("unreadable", `its keys could not be listed: ${messageOf(error)}`);
   }
-  for (const key of keys) {
+  // Data that has the tag's own key is escaped, so that it reads back as data.
+  return TAG in out ? tagged("object", out) : out;
+}
+
+/** An object's own enumerable properties, encoded. Throws only when its keys cannot be listed (a Proxy). */
+function encodeEntries(value: object, ancestors: Set<object>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
     let child: unknown;
     try {
       child = (value as Record<string, unknown>)[key];
     } catch (error) {
-      out[key] = unstorable("unreadable", `reading "${key}" threw: ${messageOf(error)}`);
+      setOwn(out, key, unstorable("unreadable", `reading "${key}" threw: ${messageOf(error)}`));
       continue;
     }
-    out[key] = encodeValue(child, ancestors);
+    setOwn(out, key, encodeValue(child, ancestors));
   }
-  // Data that has the tag's own key is escaped, so that it reads back as data.
-  return TAG in out ? tagged("object", out) : out;
+  return out;
+}
+
+/** `target[key] = value` as an own property, even for "__proto__" (which would set the prototype). */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__")
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
 function decodeValue(value: unknown): unknown {
@@ -136,7 +166,7 @@ function decodeValue(value: unknown): unknown {
 
 function decodeEntries(value: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, child] of Object.entries(value)) out[key] = decodeValue(child);
+  for (const [key, child] of Object.entries(value)) setOwn(out, key, decodeValue(child));
   return out;
 }
 
@@ -162,11 +192,26 @@ function decodeTagged(value: Tagged): unknown {
       return new Set((payload as unknown[]).map(decodeValue));
     case "ArrayBuffer":
       return new Uint8Array(payload as number[]).buffer;
+    case "SharedArrayBuffer": {
+      const bytes = payload as number[];
+      const shared = new SharedArrayBuffer(bytes.length);
+      new Uint8Array(shared).set(bytes);
+      return shared;
+    }
+    case "DataView":
+      return new DataView(new Uint8Array(payload as number[]).buffer);
     case "Error": {
-      const { name, message, stack } = payload as { name: string; message: string; stack: string | null };
-      const error = new Error(message);
+      const { name, message, stack, extra, ...rest } = payload as {
+        name: string;
+        message: string;
+        stack: string | null;
+        extra?: Record<string, unknown>;
+        cause?: unknown;
+      };
+      const error = new Error(message, "cause" in rest ? { cause: decodeValue(rest.cause) } : undefined);
       error.name = name;
       if (stack !== null) error.stack = stack;
+      if (extra !== undefined) Object.assign(error, decodeEntries(extra));
       return error;
     }
     case "object":
@@ -175,10 +220,8 @@ function decodeTagged(value: Tagged): unknown {
       return Object.freeze({ ...(payload as UnstorableValue) });
   }
   if (kind.startsWith("bigint:")) return BigInt(kind.slice("bigint:".length));
-  if (kind in TYPED_ARRAYS) {
-    const items = (payload as unknown[]).map(decodeValue) as never[];
-    return new (TYPED_ARRAYS[kind as TypedArrayName] as unknown as new (items: never[]) => unknown)(items);
-  }
+  const typedArray = Object.hasOwn(TYPED_ARRAYS, kind) ? TYPED_ARRAYS[kind] : undefined;
+  if (typedArray !== undefined) return new typedArray((payload as unknown[]).map(decodeValue) as number[]);
   // Written by a later version: keep it as data rather than guess.
   return decodeEntries(value as unknown as Record<string, unknown>);
 }

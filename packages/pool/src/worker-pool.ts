@@ -218,7 +218,9 @@ export class WorkerPool implements Executor {
       const onAbort = () => {
         if (entry.settled) return;
         // A task still waiting is withdrawn; one already sent finishes, and its result is dropped.
-        (options.priority === "urgent" ? this.#urgent : this.#normal).remove(entry);
+        // Either queue: a task requeued after its worker died waits among the urgent ones.
+        this.#urgent.remove(entry);
+        this.#normal.remove(entry);
         this.#settle(entry, new AbortError(signal?.reason));
       };
       const kernel = this.#kernelOf(ref);
@@ -374,6 +376,8 @@ export class WorkerPool implements Executor {
       this.#finish(task, undefined, response.output);
     } else {
       this.#failed++;
+      // Its kernel's module failed to load: the next task of that kernel loads it again, with the start-up bound.
+      if (task.loading) slot.knownKernels.delete(task.request.kernelId);
       this.#finish(task, new TaskFailedError(response.error));
     }
     this.#dispatch();
