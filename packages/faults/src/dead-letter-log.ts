@@ -117,6 +117,8 @@ export class DeadLetterLog implements Disposable {
         this.#db.run("ALTER TABLE dead_letters ADD COLUMN lease_holder TEXT");
         this.#db.run("ALTER TABLE dead_letters ADD COLUMN lease_expires REAL");
       }
+      // A replayer renews its leases after every entry: by holder, so without a scan of the whole log.
+      this.#db.run("CREATE INDEX IF NOT EXISTS dead_letters_by_lease_holder ON dead_letters (lease_holder)");
     } catch (error) {
       throw new StorageError(
         `cannot open the dead-letter log at ${options.path ?? ":memory:"}: ${toError(error).message}`,

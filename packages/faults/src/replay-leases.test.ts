@@ -70,20 +70,23 @@ describe("DeadLetterLog.replay with leases", () => {
 
   test("a replay slower than its leases keeps them: a second replayer started later takes none of its entries", async () => {
     const path = join(dir, "slow.sqlite");
-    filledLog(path, 6);
+    filledLog(path, 10);
     using a = new DeadLetterLog({ path });
     using b = new DeadLetterLog({ path });
     const slow = async (record: unknown) => {
       await Bun.sleep(40);
       return seqOf(record);
     };
-    const first = a.replay(slow, { retryTimeoutMs: 60, leaseMs: 100 });
-    await Bun.sleep(150);
-    const second = await b.replay(slow, { retryTimeoutMs: 60, leaseMs: 100 });
+    // A needs about 400 ms for the 10, far longer than its 200 ms leases; B starts at 250 ms, when the
+    // leases A took first would have run out had A not renewed them. The retry deadline (150 ms) is
+    // generous against the 40 ms retries, so that no retry fails on a busy machine.
+    const first = a.replay(slow, { retryTimeoutMs: 150, leaseMs: 200 });
+    await Bun.sleep(250);
+    const second = await b.replay(slow, { retryTimeoutMs: 150, leaseMs: 200 });
     const seqsA = (await first).recovered.map((r) => r.result);
     const seqsB = second.recovered.map((r) => r.result);
     expect(seqsA.filter((seq) => seqsB.includes(seq))).toEqual([]);
-    expect([...seqsA, ...seqsB].sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect([...seqsA, ...seqsB].sort((x, y) => x - y)).toEqual(Array.from({ length: 10 }, (_, i) => i));
     expect(a.size).toBe(0);
   });
 
@@ -110,16 +113,30 @@ describe("DeadLetterLog.replay with leases", () => {
   test("replayers killed with SIGKILL mid-replay lose nothing: their leases expire and the entries come back", async () => {
     const path = join(dir, "killed.sqlite");
     const out = join(dir, "killed-out.sqlite");
-    filledLog(path, 2000);
+    let added = 0;
+    const addEntries = (count: number) => {
+      using log = new DeadLetterLog({ path });
+      log.addMany(
+        Array.from({ length: count }, (_, i) => ({ seq: added + i })),
+        new Error("first failure"),
+        1,
+      );
+      added += count;
+    };
+    addEntries(500);
     const replayer = new URL("../test/fixtures/replay-into.ts", import.meta.url).pathname;
     const random = createRandom(7);
     let kills = 0;
-    // 30 replayers killed at random moments, then one left to finish.
+    // 30 replayers killed at random moments (the log topped up whenever one got to the end first),
+    // then one left to finish.
     while (kills < 30) {
       const child = Bun.spawn(["bun", replayer, path, out], { stdout: "ignore", stderr: "ignore" });
       const killAfterMs = 50 + random() * 150;
       const finished = await Promise.race([child.exited.then(() => true), Bun.sleep(killAfterMs).then(() => false)]);
-      if (finished) break; // it ran to the end before its kill
+      if (finished) {
+        addEntries(500);
+        continue;
+      }
       child.kill("SIGKILL");
       kills++;
       await child.exited;
@@ -130,7 +147,7 @@ describe("DeadLetterLog.replay with leases", () => {
     const lastCode = await last.exited;
     if (lastCode !== 0) console.log(await new Response(last.stderr).text());
     expect(lastCode).toBe(0);
-    console.log(`replay: ${kills} SIGKILLs, then one replayer ran to the end`);
+    console.log(`replay: ${kills} SIGKILLs over ${added} entries, then one replayer ran to the end`);
     expect(kills).toBe(30);
     using log = new DeadLetterLog({ path });
     expect(log.size).toBe(0);
@@ -138,6 +155,6 @@ describe("DeadLetterLog.replay with leases", () => {
     const delivered = sink.query<{ seq: number }, []>("SELECT DISTINCT seq FROM recovered ORDER BY seq").all();
     sink.close();
     // Every entry reached the sink at least once: none was lost to a kill.
-    expect(delivered.map((r) => r.seq)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+    expect(delivered.map((r) => r.seq)).toEqual(Array.from({ length: added }, (_, i) => i));
   }, 60_000);
 });
