@@ -24,6 +24,7 @@ import {
   throwLater,
 } from "./fixtures/kernels.ts";
 import { quick } from "./fixtures/slow-to-load.ts";
+import { slowStarter } from "./fixtures/very-slow-to-load.ts";
 
 describe("WorkerPool", () => {
   test("runs a kernel on a worker and returns its output", async () => {
@@ -242,10 +243,11 @@ describe("WorkerPool", () => {
   });
 
   test("start-up has a bound of its own: past it, WorkerStartupError and a fresh worker", async () => {
-    await using pool = new WorkerPool({ size: 1, startupTimeoutMs: 50 });
-    const error = await pool.run(quick, 1).catch((e: unknown) => e);
+    // 300 ms: short of the fixture's 600 ms import, and ample for a fresh worker to load the other fixtures.
+    await using pool = new WorkerPool({ size: 1, startupTimeoutMs: 300 });
+    const error = await pool.run(slowStarter, 1).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkerStartupError);
-    expect((error as WorkerStartupError).timeoutMs).toBe(50);
+    expect((error as WorkerStartupError).timeoutMs).toBe(300);
     expect(pool.stats()).toMatchObject({ timeouts: 1, workersStarted: 2 });
     expect(await pool.run(echo, "still works")).toBe("still works");
   });
