@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { decodeColumnar, encodeColumnar, isDetached, ValueKind } from "./columnar-batch.ts";
+import { InvalidArgumentError } from "./errors.ts";
 import type { SensorRecord } from "./records.ts";
 import { SensorInterner } from "./sensor-interner.ts";
 import { collectTransferables } from "./transferables.ts";
@@ -105,5 +106,25 @@ describe("columnar batch format", () => {
     expect([interner.intern("x"), interner.intern("y"), interner.intern("x")]).toEqual([0, 1, 0]);
     expect(interner.idOf(1)).toBe("y");
     expect(interner.size).toBe(2);
+  });
+});
+
+describe("SensorInterner", () => {
+  test("is bounded: two generations of `capacity` ids, and codes of both decode to their ids", () => {
+    const interner = new SensorInterner({ capacity: 100 });
+    const codes = new Map<string, number>();
+    for (let i = 0; i < 1000; i++) {
+      const id = `sensor-${i}`;
+      codes.set(id, interner.intern(id));
+      expect(interner.size).toBeLessThanOrEqual(200);
+    }
+    // The latest 100 to 200 ids (the two generations held) still decode; their codes fit a Uint32.
+    for (let i = 900; i < 1000; i++) expect(interner.idOf(codes.get(`sensor-${i}`) as number)).toBe(`sensor-${i}`);
+    for (let i = 800; i < 900; i++) expect(interner.idOf(codes.get(`sensor-${i}`) as number)).toBe(`sensor-${i}`);
+    expect(new Uint32Array([codes.get("sensor-999") as number])[0]).toBe(codes.get("sensor-999"));
+    // An id seen again in a later generation gets a code there, and both decode while held.
+    const again = interner.intern("sensor-850");
+    expect(interner.idOf(again)).toBe("sensor-850");
+    expect(() => new SensorInterner({ capacity: 0 })).toThrow(InvalidArgumentError);
   });
 });

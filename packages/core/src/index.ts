@@ -85,7 +85,7 @@ export {
 } from "./record-failure.ts";
 export { type RecordSchema, type SchemaFields, schemaOf, sensorSchema } from "./record-schema.ts";
 export type { ProcessedFields, ProcessedRecord, SensorRecord } from "./records.ts";
-export { SensorInterner } from "./sensor-interner.ts";
+export { SensorInterner, type SensorInternerOptions } from "./sensor-interner.ts";
 export type { Sink, SinkBatch } from "./sink.ts";
 export type { RecordTarget, Source, SourceError, SourceReport } from "./source.ts";
 export { type Distribution, mean, percentile, SampleRecorder, summarize } from "./stats.ts";
