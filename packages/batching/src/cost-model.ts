@@ -11,7 +11,7 @@
  * are first reduced to their median, so a stall of many times the usual cost
  * on a few batches leaves the median (and the fit) where it was.
  */
-import { InvalidArgumentError } from "@poolstream/core";
+import { InvalidArgumentError, percentile } from "@poolstream/core";
 
 /** `durationMs = overheadMs + size × perRecordMs`, both ≥ 0. */
 export interface CostModel {
@@ -166,9 +166,5 @@ export function sizeLadder(min: number, max: number, factor: number): number[] {
 /** The median of a non-empty list (it is not changed). */
 export function medianOf(values: readonly number[]): number {
   // A numeric typed-array sort, without a comparator: the cheapest sort there is for a few numbers.
-  const sorted = Float64Array.from(values).sort();
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return percentile(Float64Array.from(values).sort(), 50);
 }

@@ -19,6 +19,7 @@ import {
   InvalidArgumentError,
   type Kernel,
   StorageError,
+  systemClock,
   TaskTimeoutError,
   toError,
 } from "@poolstream/core";
@@ -339,11 +340,11 @@ function entryOf(row: Row): DeadLetterEntry {
 
 /** `work`, or a `TaskTimeoutError`-like failure after `ms`; the timer never outlives it. */
 function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancel: (() => void) | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TaskTimeoutError(ms)), ms);
+    cancel = systemClock.setTimer(ms, () => reject(new TaskTimeoutError(ms)));
   });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+  return Promise.race([work, late]).finally(() => cancel?.());
 }
 
 /** One function of the record, whichever form `replay` was given. */

@@ -20,6 +20,7 @@ import {
   type KernelRef,
   type SerializedError,
   serializeError,
+  systemClock,
   type TaskRequest,
   type TaskResponse,
   type TaskStarted,
@@ -106,11 +107,8 @@ function reply(response: TaskResponse, transfer?: readonly Transferable[]): void
   }
 }
 
-/** Now, in ms since the epoch: the pool's thread reads the same clock, so the two can be compared. */
-const epochNow = (): number => performance.timeOrigin + performance.now();
-
 function succeed(id: number, kernel: KernelFn, output: unknown, startedAtMs: number): void {
-  const finishedAtMs = epochNow();
+  const finishedAtMs = systemClock.now();
   // The module's own declaration decides, not the request: only the kernel knows its buffers are fresh.
   const transfer = kernel.kernel?.transferOutput === true ? collectTransferables(output) : undefined;
   reply({ id, ok: true, output, startedAtMs, finishedAtMs }, transfer);
@@ -137,8 +135,9 @@ function run(request: TaskRequest): Promise<void> | undefined {
 }
 
 function finish(id: number, kernel: KernelFn, call: () => unknown): Promise<void> | undefined {
-  // Taken once the module has loaded: loading is a worker's start-up, not the task's cost.
-  const startedAtMs = epochNow();
+  // Taken once the module has loaded: loading is a worker's start-up, not the task's cost. Epoch ms,
+  // the clock the pool's thread reads too, so the two can be compared.
+  const startedAtMs = systemClock.now();
   let output: unknown;
   try {
     output = call();
