@@ -82,8 +82,15 @@ export async function runBatch<R, W, Out, Result>(
   const encodeStart = timing === undefined ? 0 : performance.now();
   const { input, transfer } = transport.encode(batch);
   const encodeMs = timing === undefined ? 0 : performance.now() - encodeStart;
+  // A transferred input leaves this thread: the executor may need it again (its worker died, or it is moved).
   const runOptions =
-    transfer === undefined ? options : { ...options, transfer: [...(options.transfer ?? []), ...transfer] };
+    transfer === undefined
+      ? options
+      : {
+          ...options,
+          transfer: options.transfer === undefined ? transfer : [...options.transfer, ...transfer],
+          reencode: () => transport.encode(batch),
+        };
   const output = await executor.run(transport.kernel, input, runOptions);
   if (timing === undefined) return transport.decode(output, batch);
   const decodeStart = performance.now();

@@ -20,6 +20,14 @@ export interface RunOptions {
    * that serializes anyway ignores it.
    */
   readonly transfer?: readonly Transferable[];
+  /**
+   * Makes the input again, for an input whose buffers were transferred away:
+   * an executor calls it to run the task once more after the worker holding
+   * the buffers died, or to move a task that a stuck worker has not started to
+   * a free one. Without it such a task cannot be run again or moved.
+   * `runBatch` passes the transport's encoding of the batch.
+   */
+  readonly reencode?: () => { readonly input: unknown; readonly transfer?: readonly Transferable[] };
   /** A hint too: a backend without priorities runs every task as normal. */
   readonly priority?: TaskPriority;
   /**
@@ -68,6 +76,12 @@ export interface ExecutorStats {
    * running at the time is reported as crashed only if it dies again.
    */
   readonly interrupted: number;
+  /**
+   * Tasks that waited on a worker behind another task and were moved, not yet
+   * started, to a worker with nothing to do (so one slow or hung task does not
+   * hold up the tasks queued behind it).
+   */
+  readonly moved: number;
   readonly timeouts: number;
   readonly workersStarted: number;
 }

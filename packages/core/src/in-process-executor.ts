@@ -88,6 +88,7 @@ export class InProcessExecutor implements Executor {
       failed: this.#failed,
       crashes: 0,
       interrupted: 0,
+      moved: 0,
       timeouts: 0,
       workersStarted: 1,
     });

@@ -9,6 +9,13 @@ export interface TaskRequest {
   /** Sent only the first time a Worker sees `kernelId`, so later requests clone no strings. */
   readonly kernel?: KernelRef;
   readonly input: unknown;
+  /**
+   * The task's cell on its worker's claim board (a `SharedArrayBuffer` the
+   * pool shares with a thread worker): the worker starts the task only if it
+   * wins the cell, and the pool can take back a task the worker has not
+   * started. -1 where there is no board (a process worker).
+   */
+  readonly claim: number;
 }
 
 export type TaskResponse =

@@ -1,0 +1,63 @@
+/**
+ * Who starts a task that was sent to a worker: the worker, or nobody because
+ * the pool took it back. A worker that is stuck on one task cannot answer a
+ * message, so the decision lives in a `SharedArrayBuffer` both sides can
+ * reach: one cell per task the worker holds, settled by a compare-and-swap.
+ * Exactly one side wins a cell, so a task the pool moves elsewhere never also
+ * runs where it was first sent, and a task the worker started is never moved.
+ *
+ * A cell holds `2 × id` while its task waits, `2 × id + 1` once the worker
+ * claimed it, and `WITHDRAWN` once the pool took it back. Ids are folded into
+ * 30 bits; a cell is reused only after its task left the worker, and a stale
+ * request (the worker reads it after its cell went to another task) loses the
+ * swap, because the cell no longer holds that request's `2 × id`.
+ */
+
+const WITHDRAWN = -1;
+const ID_BITS = 0x3fffffff;
+
+function waiting(id: number): number {
+  return (id & ID_BITS) * 2;
+}
+
+/** The pool's side: a board per worker, with as many cells as tasks the worker may hold. */
+export class ClaimBoard {
+  /** Shared with the worker, which claims cells with `claimTask`. */
+  readonly cells: Int32Array;
+  readonly #free: number[];
+
+  constructor(size: number) {
+    this.cells = new Int32Array(new SharedArrayBuffer(size * Int32Array.BYTES_PER_ELEMENT)).fill(WITHDRAWN);
+    this.#free = Array.from({ length: size }, (_, index) => size - 1 - index);
+  }
+
+  /** Marks the task `id` as waiting in a free cell and returns the cell. Throws when every cell is taken. */
+  offer(id: number): number {
+    const cell = this.#free.pop();
+    if (cell === undefined) throw new Error("claim board is full: a worker was sent more tasks than it may hold");
+    Atomics.store(this.cells, cell, waiting(id));
+    return cell;
+  }
+
+  /** Takes back the task in `cell` if the worker has not started it; true when it will never start there. */
+  withdraw(id: number, cell: number): boolean {
+    const expected = waiting(id);
+    return Atomics.compareExchange(this.cells, cell, expected, WITHDRAWN) === expected;
+  }
+
+  /** The task in `cell` left the worker (answered, withdrawn): the cell can take another. */
+  release(cell: number): void {
+    this.#free.push(cell);
+  }
+}
+
+/** The worker's side: true when the worker may start task `id`, false when the pool took it back. */
+export function claimTask(cells: Int32Array, id: number, cell: number): boolean {
+  const expected = waiting(id);
+  return Atomics.compareExchange(cells, cell, expected, expected + 1) === expected;
+}
+
+/** The worker's side: true while request `request` still waits in its cell (not withdrawn, not replaced). */
+export function isStillWaiting(cells: Int32Array, request: { readonly id: number; readonly claim: number }): boolean {
+  return request.claim < 0 || Atomics.load(cells, request.claim) === waiting(request.id);
+}

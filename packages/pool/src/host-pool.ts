@@ -1,0 +1,641 @@
+/**
+ * A fixed-size pool of workers that run kernels: the scheduling every
+ * poolstream pool shares, whatever its workers are (threads for
+ * `WorkerPool`, child processes for `ProcessPool`; see `worker-host.ts`).
+ *
+ * Each worker takes up to `pipelineDepth` tasks at a time (so the next input
+ * is already there when a task ends) and runs them in order. A worker that
+ * dies or runs past a timeout fails only the task it was running; the tasks
+ * queued behind it go to other workers, and a fresh worker takes its place.
+ * A task whose worker crashed under it runs once more, alone, on that fresh
+ * worker (it may be innocent: a worker also dies of an error its previous
+ * task left behind); only if it dies again is it reported as crashed. When a
+ * worker has nothing to do while another holds tasks it has not started
+ * behind a slow or hung one, those tasks move to the free worker; the stuck
+ * worker is sent nothing more until its task answers.
+ *
+ * A pool refuses to start inside a worker that is importing a kernel's module
+ * (`NestedPoolError`): that module also starts the program, and every worker
+ * of every pool would start another pool.
+ */
+import {
+  AbortError,
+  type Clock,
+  checkDurationMs,
+  Deque,
+  durationError,
+  type Executor,
+  type ExecutorStats,
+  InvalidArgumentError,
+  isDurationMs,
+  type Kernel,
+  type KernelRef,
+  NestedPoolError,
+  PoolClosedError,
+  type RunOptions,
+  systemClock,
+  TaskFailedError,
+  type TaskRequest,
+  type TaskResponse,
+  TaskTimeoutError,
+  type TaskTiming,
+  WorkerCrashedError,
+  WorkerStartupError,
+} from "@poolstream/core";
+import { isLoadingKernelModule } from "./internal/loading-mark.ts";
+import { resolutionBases, resolveKernelModule } from "./internal/resolve-kernel-module.ts";
+import type { WorkerHost, WorkerHostFactory } from "./worker-host.ts";
+
+/**
+ * Options of a pool. Each is checked when the pool is made: a value out of
+ * range throws `InvalidArgumentError`. Durations are milliseconds in
+ * (0, 2^31 − 1], the range a timer can hold.
+ */
+export interface PoolOptions {
+  /** Number of workers, an integer from 1 to 1024. Default 4. */
+  readonly size?: number;
+  /** Tasks sent to one worker before it answers, an integer from 1 to 1024; 2 hides the message round trip. Default 2. */
+  readonly pipelineDepth?: number;
+  /** Default limit on a task's running time, counted from when it starts; none by default. */
+  readonly taskTimeoutMs?: number;
+  /** How long `close()` waits for accepted tasks before it rejects them. Default 30 s. */
+  readonly closeTimeoutMs?: number;
+  /**
+   * How long a worker may take to start a task whose kernel it has not run
+   * yet: starting the worker and importing the kernel's module. Past it the
+   * task fails with `WorkerStartupError` and the worker is replaced. The task
+   * timeout starts only after. Default 30 s.
+   */
+  readonly startupTimeoutMs?: number;
+  /** Shown in worker names and crash messages. */
+  readonly name?: string;
+  /**
+   * Where kernels addressed by a bare package specifier ("@poolstream/kernels")
+   * are resolved from: a module (pass `import.meta.url`) or directory that
+   * depends on their packages. Tried first; then the program's entry module,
+   * then the working directory. Kernels addressed by `file:` URL ignore it.
+   */
+  readonly resolveFrom?: string | URL;
+  /** Timers for task and close timeouts. Default the system clock. */
+  readonly clock?: Clock;
+}
+
+/** The most workers, and the most tasks per worker, a pool accepts. */
+export const MAX_POOL_SIZE = 1024;
+const MAX_PIPELINE_DEPTH = 1024;
+
+interface Task {
+  readonly id: number;
+  readonly kernelId: number;
+  input: unknown;
+  /** The kernel's address as workers are sent it: a bare specifier already resolved to a file. */
+  readonly ref: KernelRef;
+  transfer: readonly Transferable[] | undefined;
+  readonly reencode: RunOptions["reencode"];
+  /** Its input was transferred to a worker: sending it again needs `reencode`. */
+  inputGone: boolean;
+  readonly timeoutMs: number | undefined;
+  /** The caller's, filled in when the task succeeds. */
+  readonly timing: TaskTiming | undefined;
+  /** Already run again once after its worker died under it. */
+  retried: boolean;
+  /** Sent with its kernel's address: the worker loads the module first, and says when the task starts. */
+  loading: boolean;
+  /** Its cell on its worker's claim board, or -1. */
+  cell: number;
+  /** This thread's time sending the input (its clone or transfer), last time it was sent. */
+  sendMs: number;
+  readonly resolve: (output: unknown) => void;
+  readonly reject: (error: Error) => void;
+  settled: boolean;
+}
+
+interface Slot {
+  readonly index: number;
+  readonly host: WorkerHost;
+  /** Kernel ids this worker has been told about. */
+  readonly knownKernels: Set<number>;
+  /** Tasks sent to this worker, oldest first; the oldest is the one running. */
+  readonly inFlight: Task[];
+  cancelHeadTimer: (() => void) | undefined;
+  dead: boolean;
+  /** A task was moved off it: its running task is slow or hung. It is sent nothing until that task answers. */
+  stuck: boolean;
+}
+
+/** Pools not closed yet. When the program is about to end with some left, it is told once. */
+const unclosedPools = new Set<HostPool>();
+let watchingUnclosed = false;
+function watchUnclosed(pool: HostPool): void {
+  unclosedPools.add(pool);
+  if (watchingUnclosed) return;
+  watchingUnclosed = true;
+  process.once("beforeExit", () => {
+    if (unclosedPools.size === 0) return;
+    const byKind = new Map<string, number>();
+    for (const pool of unclosedPools) byKind.set(pool.constructor.name, (byKind.get(pool.constructor.name) ?? 0) + 1);
+    const kinds = [...byKind].map(([kind, count]) => `${count} ${kind}${count === 1 ? "" : "s"}`).join(" and ");
+    console.warn(
+      `poolstream: ${kinds} ${unclosedPools.size === 1 ? "was" : "were"} not closed before the program ended; ` +
+        "close each with `await using` or `await pool.close()` so that its tasks drain",
+    );
+  });
+}
+
+/**
+ * The executor every poolstream pool is: a fixed set of workers from a
+ * `WorkerHostFactory`. Use `WorkerPool` (threads) or `ProcessPool`
+ * (`@poolstream/process`); this class is for a new kind of worker. Create it
+ * in the program, never in a module that defines kernels (see
+ * `NestedPoolError`), and close it with `await using` or `close()`.
+ */
+export class HostPool implements Executor {
+  /** Number of workers; a dead one is replaced, so there are always this many. */
+  readonly size: number;
+  /** Tasks each worker holds at once: the running one and those queued behind it. */
+  readonly pipelineDepth: number;
+  readonly #hosts: WorkerHostFactory;
+  readonly #name: string;
+  readonly #taskTimeoutMs: number | undefined;
+  readonly #closeTimeoutMs: number;
+  readonly #startupTimeoutMs: number;
+  readonly #clock: Clock;
+  readonly #slots: (Slot | undefined)[];
+  readonly #urgent = new Deque<Task>();
+  readonly #normal = new Deque<Task>();
+  readonly #idleWaiters: (() => void)[] = [];
+  /** Kernel numbers (so requests carry a number instead of two strings) and the address workers are sent. */
+  readonly #kernels = new WeakMap<KernelRef, { readonly id: number; readonly sent: KernelRef }>();
+  readonly #resolutionBases: readonly string[];
+  #kernelCount = 0;
+  #nextTaskId = 1;
+  #inFlight = 0;
+  #closing: Promise<void> | undefined;
+  #destroyed = false;
+  #completed = 0;
+  #failed = 0;
+  #crashes = 0;
+  #interrupted = 0;
+  #moved = 0;
+  #timeouts = 0;
+  #workersStarted = 0;
+
+  /**
+   * Starts `size` workers from `hosts`. Throws `InvalidArgumentError` for an
+   * option out of range, and `NestedPoolError` when called while a worker is
+   * importing a kernel's module.
+   */
+  constructor(hosts: WorkerHostFactory, options: PoolOptions = {}) {
+    if (isLoadingKernelModule()) {
+      throw new NestedPoolError(
+        `a ${new.target.name} was created while a worker was importing a kernel's module: the module that defines ` +
+          "the kernels also creates the pool, so every worker would create another pool. Move the kernels into a " +
+          "module of their own, or guard the program with `if (import.meta.main) { ... }`",
+      );
+    }
+    this.#hosts = hosts;
+    this.size = checkInteger("size", options.size ?? 4, MAX_POOL_SIZE);
+    this.pipelineDepth = checkInteger("pipelineDepth", options.pipelineDepth ?? 2, MAX_PIPELINE_DEPTH);
+    this.#taskTimeoutMs =
+      options.taskTimeoutMs === undefined ? undefined : checkDurationMs("taskTimeoutMs", options.taskTimeoutMs);
+    this.#closeTimeoutMs = checkDurationMs("closeTimeoutMs", options.closeTimeoutMs ?? 30_000);
+    this.#startupTimeoutMs = checkDurationMs("startupTimeoutMs", options.startupTimeoutMs ?? 30_000);
+    this.#name = options.name ?? "poolstream";
+    this.#clock = options.clock ?? systemClock;
+    try {
+      this.#resolutionBases = resolutionBases(options.resolveFrom);
+    } catch (error) {
+      throw new InvalidArgumentError(`resolveFrom must be a path or a file: URL, got ${String(options.resolveFrom)}`, {
+        cause: error,
+      });
+    }
+    // Start every worker now: their start-up cost belongs to construction, not to the first batches.
+    this.#slots = Array.from({ length: this.size }, (_, index) => this.#spawn(index));
+    watchUnclosed(this);
+  }
+
+  /** Tasks it holds at once, `size × pipelineDepth`: enough to keep every worker busy. */
+  get capacity(): number {
+    return this.size * this.pipelineDepth;
+  }
+
+  /**
+   * Runs `task(input)` on a worker. Rejects with `TaskFailedError` when the
+   * kernel threw (or its module could not be loaded), `WorkerCrashedError`
+   * when its worker died, `TaskTimeoutError` past its timeout,
+   * `WorkerStartupError` when its worker could not start it in time,
+   * `PoolClosedError` when the pool closed first, `AbortError` when `signal`
+   * fired first, and `InvalidArgumentError` for a task that is not a kernel,
+   * an input that cannot be sent, or a `timeoutMs` out of range.
+   */
+  run<I, O>(task: Kernel<I, O>, input: I, options: RunOptions = {}): Promise<O> {
+    if (this.#closing !== undefined) return Promise.reject(new PoolClosedError());
+    const ref = (task as Partial<Kernel<I, O>>).kernel;
+    if (ref === undefined) {
+      return Promise.reject(new InvalidArgumentError("task must be a kernel made with defineKernel"));
+    }
+    if (options.timeoutMs !== undefined && !isDurationMs(options.timeoutMs)) {
+      return Promise.reject(durationError("timeoutMs", options.timeoutMs));
+    }
+    const timeoutMs = options.timeoutMs ?? this.#taskTimeoutMs;
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(new AbortError(signal.reason));
+    return new Promise<O>((resolve, reject) => {
+      const onAbort = () => {
+        if (entry.settled) return;
+        // A task still waiting is withdrawn; one already sent finishes, and its result is dropped.
+        // Either queue: a task requeued after its worker died waits among the urgent ones.
+        this.#urgent.remove(entry);
+        this.#normal.remove(entry);
+        this.#settle(entry, new AbortError(signal?.reason));
+      };
+      const kernel = this.#kernelOf(ref);
+      const entry: Task = {
+        id: this.#nextTaskId++,
+        kernelId: kernel.id,
+        input,
+        ref: kernel.sent,
+        transfer: options.transfer,
+        reencode: options.reencode,
+        inputGone: false,
+        timeoutMs,
+        timing: options.timing,
+        retried: false,
+        loading: false,
+        cell: -1,
+        sendMs: 0,
+        resolve: (output) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(output as O);
+        },
+        reject: (error) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+        settled: false,
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      (options.priority === "urgent" ? this.#urgent : this.#normal).push(entry);
+      this.#dispatch();
+    });
+  }
+
+  /**
+   * Stops accepting tasks, waits for the accepted ones (at most
+   * `closeTimeoutMs`, then rejects what is left with `PoolClosedError`), and
+   * ends every worker. Idempotent: every call returns the same promise.
+   */
+  close(): Promise<void> {
+    unclosedPools.delete(this);
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  /** Rejects every waiting and running task with `PoolClosedError` and ends the workers now. */
+  destroy(): Promise<void> {
+    this.#destroy();
+    return this.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Resolves when no task is waiting or running. */
+  whenIdle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** A frozen snapshot of the pool's counters. */
+  stats(): ExecutorStats {
+    return Object.freeze({
+      workers: this.#slots.filter((slot) => slot !== undefined && !slot.dead).length,
+      pending: this.#urgent.length + this.#normal.length,
+      inFlight: this.#inFlight,
+      completed: this.#completed,
+      failed: this.#failed,
+      crashes: this.#crashes,
+      interrupted: this.#interrupted,
+      moved: this.#moved,
+      timeouts: this.#timeouts,
+      workersStarted: this.#workersStarted,
+    });
+  }
+
+  async #shutdown(): Promise<void> {
+    if (!this.#isIdle()) {
+      let cancelTimer: (() => void) | undefined;
+      const timedOut = new Promise<void>((resolve) => {
+        cancelTimer = this.#clock.setTimer(this.#closeTimeoutMs, resolve);
+      });
+      await Promise.race([this.whenIdle(), timedOut]);
+      cancelTimer?.();
+    }
+    this.#destroy();
+    await Promise.all(this.#slots.map((slot) => slot?.host.exited));
+  }
+
+  #destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    const error = new PoolClosedError("pool was closed before the task finished");
+    for (const task of [...this.#urgent.drain(), ...this.#normal.drain()]) this.#settle(task, error);
+    for (const slot of this.#slots) {
+      if (slot === undefined) continue;
+      slot.dead = true;
+      slot.cancelHeadTimer?.();
+      for (const task of slot.inFlight.splice(0)) this.#finish(task, error);
+      // Held until it is gone, so that `await close()` resolves before the program can end.
+      slot.host.keepAlive(true);
+      slot.host.terminate();
+    }
+    this.#notifyIfIdle();
+  }
+
+  #spawn(index: number): Slot {
+    const slot: Slot = {
+      index,
+      host: this.#hosts.spawn(`${this.#name}-${index}`, this.pipelineDepth, {
+        message: (message, receivedAt) => {
+          if ("started" in message) this.#onStarted(slot, message.id);
+          else this.#onResponse(slot, message, receivedAt);
+        },
+        died: (error) => this.#onDeath(slot, error),
+      }),
+      knownKernels: new Set(),
+      inFlight: [],
+      cancelHeadTimer: undefined,
+      dead: false,
+      stuck: false,
+    };
+    // Idle until it is given a task: an idle worker does not keep the program alive, so a program that
+    // forgets close() still ends (with a warning) instead of waiting for ever.
+    slot.host.keepAlive(false);
+    this.#workersStarted++;
+    return slot;
+  }
+
+  #onResponse(slot: Slot, response: TaskResponse, receivedAt: number): void {
+    const index = slot.inFlight.findIndex((task) => task.id === response.id);
+    if (index < 0) return; // Settled already (the pool was destroyed).
+    const [task] = slot.inFlight.splice(index, 1) as [Task];
+    this.#leave(slot, task);
+    if (slot.inFlight.length === 0) slot.host.keepAlive(false);
+    if (index === 0) {
+      slot.stuck = false;
+      this.#startHeadTimer(slot);
+    }
+    if (response.ok) {
+      this.#completed++;
+      const { timing } = task;
+      if (timing !== undefined) {
+        // The listener read the message after `receivedAt`, so the output's deserialization is counted here.
+        const receiveMs = performance.now() - receivedAt;
+        timing.startedAtMs = response.startedAtMs;
+        timing.finishedAtMs = response.finishedAtMs;
+        timing.costMs = response.finishedAtMs - response.startedAtMs + task.sendMs + receiveMs;
+      }
+      this.#finish(task, undefined, response.output);
+    } else {
+      this.#failed++;
+      // Its kernel's module failed to load: the next task of that kernel loads it again, with the start-up bound.
+      if (task.loading) slot.knownKernels.delete(task.kernelId);
+      this.#finish(task, new TaskFailedError(response.error));
+    }
+    this.#dispatch();
+  }
+
+  /** The worker loaded a task's kernel and started it: its timeout counts from now. */
+  #onStarted(slot: Slot, id: number): void {
+    const task = slot.inFlight.find((t) => t.id === id);
+    if (task === undefined || !task.loading) return;
+    task.loading = false;
+    if (slot.inFlight[0] === task) this.#startHeadTimer(slot);
+  }
+
+  /**
+   * A worker died or was given up on: a fresh one takes its place, the task
+   * it was running fails (or, after a crash, runs once more alone on the
+   * fresh worker), and the tasks waiting behind it go back to the front.
+   */
+  #onDeath(slot: Slot, error: WorkerCrashedError | TaskTimeoutError | WorkerStartupError): void {
+    if (slot.dead) return;
+    slot.dead = true;
+    slot.cancelHeadTimer?.();
+    slot.host.terminate();
+    if (error instanceof TaskTimeoutError || error instanceof WorkerStartupError) this.#timeouts++;
+    else this.#crashes++;
+    const [running, ...waiting] = slot.inFlight.splice(0);
+    this.#inFlight -= waiting.length;
+    for (const task of waiting.reverse()) {
+      if (task.settled) continue;
+      if (this.#canSendAgain(task)) this.#urgent.unshift(task);
+      else this.#settle(task, error); // Its transferred input went with the worker, and cannot be made again.
+    }
+    const replacement = this.#destroyed ? undefined : this.#spawn(slot.index);
+    if (replacement !== undefined) this.#slots[slot.index] = replacement;
+    if (running !== undefined) {
+      if (replacement !== undefined && this.#mayRunAgain(running, error)) {
+        // It may be innocent: a worker also dies of what its previous task left behind. On a fresh
+        // worker, with nothing before it, a second death is its own.
+        running.retried = true;
+        this.#interrupted++;
+        this.#inFlight--;
+        this.#send(replacement, running);
+      } else {
+        this.#finish(running, error);
+      }
+    }
+    this.#dispatch();
+  }
+
+  /** A task interrupted by its worker's crash runs once more, unless it already did or its input is gone for good. */
+  #mayRunAgain(task: Task, error: Error): boolean {
+    return error instanceof WorkerCrashedError && !task.retried && !task.settled && this.#canSendAgain(task);
+  }
+
+  #canSendAgain(task: Task): boolean {
+    return !task.inputGone || task.reencode !== undefined;
+  }
+
+  #dispatch(): void {
+    for (;;) {
+      const task = this.#urgent.peek() ?? this.#normal.peek();
+      if (task === undefined) break;
+      const slot = this.#leastLoadedSlot();
+      if (slot === undefined) break;
+      (this.#urgent.length > 0 ? this.#urgent : this.#normal).shift();
+      if (task.settled) continue;
+      this.#send(slot, task);
+    }
+    if (this.#urgent.length === 0 && this.#normal.length === 0) this.#moveWaitingTasks();
+    this.#notifyIfIdle();
+  }
+
+  /** Sends `task` to `slot`'s worker (making its input again if it was transferred to a worker before). */
+  #send(slot: Slot, task: Task): void {
+    if (task.inputGone) {
+      try {
+        const again = (task.reencode as NonNullable<Task["reencode"]>)();
+        task.input = again.input;
+        task.transfer = again.transfer;
+        task.inputGone = false;
+      } catch (error) {
+        this.#failed++;
+        this.#settle(task, new InvalidArgumentError("task input could not be made again", { cause: error }));
+        return;
+      }
+    }
+    slot.inFlight.push(task);
+    if (slot.inFlight.length === 1) slot.host.keepAlive(true);
+    this.#inFlight++;
+    const firstTime = !slot.knownKernels.has(task.kernelId);
+    task.loading = firstTime;
+    task.cell = slot.host.claims?.offer(task.id) ?? -1;
+    const { id, kernelId, input, cell: claim } = task;
+    const request: TaskRequest = firstTime
+      ? { id, kernelId, input, claim, kernel: task.ref }
+      : { id, kernelId, input, claim };
+    if (slot.inFlight.length === 1) this.#startHeadTimer(slot);
+    try {
+      const sendStart = performance.now();
+      slot.host.send(request, task.transfer);
+      task.sendMs = performance.now() - sendStart;
+      if (task.transfer !== undefined && slot.host.movesBuffers) task.inputGone = true;
+      if (firstTime) slot.knownKernels.add(task.kernelId);
+    } catch (error) {
+      // The input could not be cloned: that is the task's fault, not the worker's.
+      slot.inFlight.pop();
+      this.#leave(slot, task);
+      if (slot.inFlight.length === 0) {
+        slot.cancelHeadTimer?.();
+        slot.host.keepAlive(false);
+      }
+      this.#failed++;
+      this.#finish(task, new InvalidArgumentError("task input could not be sent to a worker", { cause: error }));
+    }
+  }
+
+  /**
+   * Tasks waiting on a worker behind a running one move to workers that have
+   * nothing to do. Only tasks the worker has not started can move: the claim
+   * board decides, so none runs twice. The stuck worker gets nothing more
+   * until its running task answers.
+   */
+  #moveWaitingTasks(): void {
+    for (const idle of this.#slots) {
+      if (idle === undefined || idle.dead || idle.inFlight.length > 0) continue;
+      const task = this.#takeBackWaitingTask();
+      if (task === undefined) return;
+      if (task.settled) this.#notifyIfIdle();
+      else this.#send(idle, task);
+    }
+  }
+
+  /** Takes back the oldest task some worker holds and has not started, if there is one that can move. */
+  #takeBackWaitingTask(): Task | undefined {
+    for (const slot of this.#slots) {
+      if (slot === undefined || slot.dead || slot.inFlight.length < 2 || slot.host.claims === undefined) continue;
+      for (let index = 1; index < slot.inFlight.length; index++) {
+        const task = slot.inFlight[index] as Task;
+        if (!this.#canSendAgain(task)) continue; // Its input went to that worker and cannot be made again.
+        // Lost the claim: the worker already started it, so those before it are done. Look elsewhere.
+        if (!slot.host.claims.withdraw(task.id, task.cell)) break;
+        slot.inFlight.splice(index, 1);
+        this.#leave(slot, task);
+        this.#inFlight--;
+        slot.stuck = true;
+        this.#moved++;
+        return task;
+      }
+    }
+    return undefined;
+  }
+
+  /** `task` left `slot`'s worker: its cell on the claim board is free again. */
+  #leave(slot: Slot, task: Task): void {
+    if (task.cell >= 0) slot.host.claims?.release(task.cell);
+    task.cell = -1;
+  }
+
+  #kernelOf(ref: KernelRef): { readonly id: number; readonly sent: KernelRef } {
+    let kernel = this.#kernels.get(ref);
+    if (kernel === undefined) {
+      const module = resolveKernelModule(ref.module, this.#resolutionBases);
+      kernel = { id: ++this.#kernelCount, sent: module === ref.module ? ref : { ...ref, module } };
+      this.#kernels.set(ref, kernel);
+    }
+    return kernel;
+  }
+
+  #leastLoadedSlot(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const slot of this.#slots) {
+      if (slot === undefined || slot.dead || slot.stuck || slot.inFlight.length >= this.pipelineDepth) continue;
+      if (best === undefined || slot.inFlight.length < best.inFlight.length) best = slot;
+    }
+    return best;
+  }
+
+  /**
+   * The timeout clock of a task starts when it reaches the head of its
+   * worker, i.e. when it starts running. A task whose kernel the worker must
+   * load first is bounded by the start-up timeout instead, until the worker
+   * says it started (`#onStarted`).
+   */
+  #startHeadTimer(slot: Slot): void {
+    slot.cancelHeadTimer?.();
+    slot.cancelHeadTimer = undefined;
+    const head = slot.inFlight[0];
+    if (head === undefined) return;
+    if (head.loading) {
+      const startupMs = this.#startupTimeoutMs;
+      slot.cancelHeadTimer = this.#clock.setTimer(startupMs, () => {
+        if (slot.inFlight[0] === head && head.loading) this.#onDeath(slot, new WorkerStartupError(startupMs));
+      });
+      return;
+    }
+    if (head.timeoutMs === undefined) return;
+    const timeoutMs = head.timeoutMs;
+    slot.cancelHeadTimer = this.#clock.setTimer(timeoutMs, () => {
+      if (slot.inFlight[0] === head) this.#onDeath(slot, new TaskTimeoutError(timeoutMs));
+    });
+  }
+
+  /** Settles a task that was in flight. */
+  #finish(task: Task, error: Error | undefined, output?: unknown): void {
+    this.#inFlight--;
+    if (error === undefined) this.#settleOk(task, output);
+    else this.#settle(task, error);
+    this.#notifyIfIdle();
+  }
+
+  #settleOk(task: Task, output: unknown): void {
+    if (task.settled) return;
+    task.settled = true;
+    task.resolve(output);
+  }
+
+  #settle(task: Task, error: Error): void {
+    if (task.settled) return;
+    task.settled = true;
+    task.reject(error);
+  }
+
+  #isIdle(): boolean {
+    return this.#inFlight === 0 && this.#urgent.length === 0 && this.#normal.length === 0;
+  }
+
+  #notifyIfIdle(): void {
+    if (this.#idleWaiters.length === 0 || !this.#isIdle()) return;
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+}
+
+function checkInteger(name: string, value: number, max: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new InvalidArgumentError(`${name} must be an integer from 1 to ${max}, got ${value}`);
+  }
+  return value;
+}
