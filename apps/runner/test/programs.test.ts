@@ -151,6 +151,7 @@ describe("the runner's programs, end to end", () => {
     ["adaptive-tally", "adaptive:tally"],
     ["priority", "priority"],
     ["faults", "faults"],
+    ["chaos", "chaos"],
   ] as const) {
     test(`${command}: --help exits 0; a bad flag exits 2 with one line`, () => {
       const help = run(program, ["--help"]);

@@ -4,6 +4,7 @@
  * heavy, so anyone can check the claim in the README on their machine.
  */
 import { readFlags } from "../cli/flags.ts";
+import { progressBar } from "../report/progress.ts";
 import { formatBarChart, formatKeyValues } from "../report/text.ts";
 
 const program = {
@@ -90,9 +91,4 @@ function histogram(sizes: readonly number[]): [string, number][] {
   const counts = new Map<number, number>();
   for (const size of sizes) counts.set(size, (counts.get(size) ?? 0) + 1);
   return [...counts].sort((a, b) => a[0] - b[0]).map(([size, runs]) => [String(size), runs]);
-}
-
-function progressBar(done: number, total: number, width = 20): string {
-  const filled = Math.round((done / total) * width);
-  return `[${"#".repeat(filled)}${".".repeat(width - filled)}]`;
 }
