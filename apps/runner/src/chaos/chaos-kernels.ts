@@ -51,6 +51,21 @@ export function computeRecord(record: ChaosRecord): number | PoisonPill | Return
   return record.value * 2;
 }
 
+/**
+ * How a batch misbehaves: as its first record with a fault that fails the
+ * batch; as `stray` (computes, then leaves a timer behind) only if it holds no
+ * such record, for a stray batch succeeds and would hide the other fault.
+ */
+function batchFault(records: readonly ChaosRecord[]): FaultClass {
+  let fault: FaultClass = "none";
+  for (const record of records) {
+    if (record.fault === undefined || record.fault === "none") continue;
+    if (record.fault !== "stray") return record.fault;
+    fault = "stray";
+  }
+  return fault;
+}
+
 /** One output per record; a batch that misbehaves may return something else instead (a function). */
 type BatchOutputs = ReturnType<typeof computeRecord>[];
 
@@ -58,7 +73,6 @@ export const chaosBatch = defineKernel(
   import.meta.url,
   "chaosBatch",
   (records: readonly ChaosRecord[]): BatchOutputs | Promise<BatchOutputs> => {
-    const fault = records.find((record) => record.fault !== undefined && record.fault !== "none")?.fault ?? "none";
-    return misbehave(fault, () => records.map(computeRecord)) as BatchOutputs | Promise<BatchOutputs>;
+    return misbehave(batchFault(records), () => records.map(computeRecord)) as BatchOutputs | Promise<BatchOutputs>;
   },
 );

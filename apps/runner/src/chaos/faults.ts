@@ -30,7 +30,7 @@ export const FaultClass = {
   unsendable: "unsendable",
   /** The worker's process is killed with SIGKILL (processes only: a thread cannot be killed alone). */
   killed: "killed",
-  /** The kernel allocates until the child's memory limit stops it (processes only). */
+  /** The kernel allocates until the child's memory limit stops it (processes only; a thread would take the process with it). */
   exhaustsMemory: "exhaustsMemory",
 } as const;
 export type FaultClass = (typeof FaultClass)[keyof typeof FaultClass];
@@ -51,7 +51,7 @@ export const expectedOutcome: Readonly<Record<FaultClass, Expected>> = {
   slowLoad: { resolves: true },
   unsendable: { resolves: false, errors: ["InvalidArgumentError"] },
   killed: { resolves: false, errors: ["WorkerCrashedError"] },
-  // Past RLIMIT_DATA the allocation fails: the kernel may see the RangeError, or the child dies of it.
+  // Past RLIMIT_DATA the allocation fails: the kernel sees the RangeError (its task fails), or the child dies of it.
   exhaustsMemory: { resolves: false, errors: ["WorkerCrashedError", "TaskFailedError"] },
 };
 
@@ -60,11 +60,7 @@ export const innocentFaults: ReadonlySet<FaultClass> = new Set([FaultClass.none,
 
 export type ExecutorKind = "workers" | "processes";
 
-/**
- * Relative weights per executor kind; `none` takes the rest. About 10 % of
- * tasks misbehave. Allocating 512 MiB takes a child about 4 s, so running out
- * of memory is rarer than the rest.
- */
+/** Relative weights per executor kind; `none` takes the rest (90 % by default). */
 export function faultWeights(kind: ExecutorKind, faultShare: number): ReadonlyMap<FaultClass, number> {
   const faults: [FaultClass, number][] = [
     [FaultClass.throws, 1],
@@ -78,7 +74,7 @@ export function faultWeights(kind: ExecutorKind, faultShare: number): ReadonlyMa
     [FaultClass.slowLoad, 1],
     [FaultClass.unsendable, 1],
   ];
-  if (kind === "processes") faults.push([FaultClass.killed, 1], [FaultClass.exhaustsMemory, 0.02]);
+  if (kind === "processes") faults.push([FaultClass.killed, 1], [FaultClass.exhaustsMemory, 1]);
   const total = faults.reduce((sum, [, weight]) => sum + weight, 0);
   const weights = new Map<FaultClass, number>([[FaultClass.none, 1 - faultShare]]);
   for (const [fault, weight] of faults) weights.set(fault, (weight / total) * faultShare);

@@ -59,7 +59,7 @@ export interface PipelineChaosResult {
   readonly processesLeft: number;
 }
 
-/** The faults a record can carry here: the executor scenario's, less the slow ones and those a pipeline cannot see. */
+/** The faults a record can carry here: the executor scenario's, less a slow module (a pipeline has one kernel). */
 const PIPELINE_FAULTS: ReadonlySet<FaultClass> = new Set([
   FaultClass.throws,
   FaultClass.rejects,
@@ -71,6 +71,7 @@ const PIPELINE_FAULTS: ReadonlySet<FaultClass> = new Set([
   FaultClass.hangsAsync,
   FaultClass.unsendable,
   FaultClass.killed,
+  FaultClass.exhaustsMemory,
 ]);
 
 const POOL_NAME = "chaos-pipe";
