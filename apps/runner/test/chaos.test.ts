@@ -12,6 +12,7 @@ import { runBadOptions } from "../src/chaos/bad-options.ts";
 import { runDeadLetterChaos } from "../src/chaos/dead-letter-chaos.ts";
 import { runExecutorChaos } from "../src/chaos/executor-chaos.ts";
 import { FaultClass } from "../src/chaos/faults.ts";
+import { runMemoryChaos } from "../src/chaos/memory-chaos.ts";
 import { runPipelineChaos } from "../src/chaos/pipeline-chaos.ts";
 
 describe("chaos, short run", () => {
@@ -90,6 +91,12 @@ describe("chaos, short run", () => {
     const verdicts = await runBadOptions();
     expect(verdicts.length).toBeGreaterThan(150);
     expect(verdicts.filter((v) => v.problem !== "")).toEqual([]);
+  }, 60_000);
+
+  test("memory stays flat: the heap after ten times the records is about the same", async () => {
+    const result = await runMemoryChaos([50_000, 500_000]);
+    expect(result.accountingHolds).toBe(true);
+    expect(result.growth).toBeLessThan(1.2);
   }, 60_000);
 
   test("bun run chaos: a tiny run prints the report, writes it, and exits 0 with every target met", () => {

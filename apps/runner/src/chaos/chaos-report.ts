@@ -8,6 +8,7 @@ import type { BadInputResult } from "./bad-input.ts";
 import type { OptionVerdict } from "./bad-options.ts";
 import type { DeadLetterChaosResult } from "./dead-letter-chaos.ts";
 import type { ExecutorChaosResult } from "./executor-chaos.ts";
+import type { MemoryChaosResult } from "./memory-chaos.ts";
 import type { PipelineChaosResult } from "./pipeline-chaos.ts";
 
 export interface ChaosResults {
@@ -17,6 +18,7 @@ export interface ChaosResults {
   readonly deadLetters: DeadLetterChaosResult | undefined;
   readonly badInput: BadInputResult | undefined;
   readonly badOptions: readonly OptionVerdict[] | undefined;
+  readonly memory: MemoryChaosResult | undefined;
 }
 
 export interface Target {
@@ -167,6 +169,17 @@ function badOptionsSection(verdicts: readonly OptionVerdict[]): string {
   ].join("\n");
 }
 
+function memorySection(r: MemoryChaosResult): string {
+  return [
+    "### Memory over a long run (columns, the fault-tolerant kernel, the results sink keeping counters only)",
+    "",
+    table(
+      ["records in the run", "heap after a full collection", "RSS"],
+      r.runs.map((run) => [run.records, `${run.heapMb.toFixed(1)} MiB`, `${run.rssMb.toFixed(0)} MiB`]),
+    ),
+  ].join("\n");
+}
+
 /** Each target of the issue, measured. */
 export function targets(results: ChaosResults): Target[] {
   const list: Target[] = [];
@@ -225,6 +238,16 @@ export function targets(results: ChaosResults): Target[] {
       met: wrong === 0,
     });
   }
+  const m = results.memory;
+  if (m !== undefined) {
+    const first = m.runs[0];
+    const last = m.runs.at(-1);
+    list.push({
+      target: `memory stays flat: heap after ${n(last?.records ?? 0)} records ≤ 1.2 × after ${n(first?.records ?? 0)}`,
+      measured: `${m.growth.toFixed(2)}× (${first?.heapMb.toFixed(1)} → ${last?.heapMb.toFixed(1)} MiB)`,
+      met: m.growth <= 1.2 && m.accountingHolds,
+    });
+  }
   return list;
 }
 
@@ -249,5 +272,6 @@ export function formatChaosReport(results: ChaosResults): string {
     ...(results.deadLetters === undefined ? [] : [deadLetterSection(results.deadLetters), ""]),
     ...(results.badInput === undefined ? [] : [badInputSection(results.badInput), ""]),
     ...(results.badOptions === undefined ? [] : [badOptionsSection(results.badOptions), ""]),
+    ...(results.memory === undefined ? [] : [memorySection(results.memory), ""]),
   ].join("\n");
 }

@@ -2,7 +2,8 @@
  * `bun run chaos`: the reliability suite. Random faults of every class thrown
  * at the Worker pool and the process pool, records with faults through a
  * pipeline with recovery and a dead-letter log, SIGKILLs of processes writing
- * and replaying that log, the bad-input catalogue and every bad option value.
+ * and replaying that log, the bad-input catalogue, every bad option value,
+ * and the heap after a long run.
  * Prints a report per fault class and the targets it meets, and writes it as
  * Markdown. Exits 0 when every target is met, 1 otherwise, 130 on Ctrl-C.
  */
@@ -15,6 +16,7 @@ import { type ChaosResults, formatChaosReport, targets } from "../chaos/chaos-re
 import { runDeadLetterChaos } from "../chaos/dead-letter-chaos.ts";
 import { type ExecutorChaosResult, runExecutorChaos } from "../chaos/executor-chaos.ts";
 import type { ExecutorKind } from "../chaos/faults.ts";
+import { runMemoryChaos } from "../chaos/memory-chaos.ts";
 import { type PipelineChaosResult, runPipelineChaos } from "../chaos/pipeline-chaos.ts";
 import { readFlags } from "../cli/flags.ts";
 import { interruptSignal } from "../cli/interrupt.ts";
@@ -97,6 +99,7 @@ const results: { -readonly [K in keyof ChaosResults]: ChaosResults[K] } = {
   deadLetters: undefined,
   badInput: undefined,
   badOptions: undefined,
+  memory: undefined,
 };
 
 step("bad option values");
@@ -146,6 +149,11 @@ if (!interrupt.aborted && flags.kills + flags.trials > 0) {
     onProgress: (done) => progress.update(done),
   });
   progress.finish();
+}
+
+if (!interrupt.aborted) {
+  step("memory: 100,000 then 1,000,000 records through the main pipeline's shape");
+  results.memory = await runMemoryChaos();
 }
 
 const report = formatChaosReport(results);
