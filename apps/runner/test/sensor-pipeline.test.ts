@@ -71,4 +71,25 @@ describe("sensor pipeline end to end (real Workers, real clock)", () => {
     expect(report.accounting.deadLetters).toBe(deadLettersInLog ?? -1);
     expect(sizeSamples?.length).toBeGreaterThan(0);
   });
+
+  test("the same pipeline with its kernels in child processes: every record computed and accounted for", async () => {
+    const options = {
+      durationSec: 0.5,
+      sensors: 4,
+      intervalMs: 5,
+      batchSize: 10,
+      workers: 2,
+      seed: 4,
+      lanes: "priority",
+      onFailure: "dead-letter",
+      dlqPath: ":memory:",
+      log: () => {},
+    } as const;
+    const { report, sink, failure } = await runSensorPipeline({ ...options, executor: "processes" });
+    expect(failure).toBeUndefined();
+    expect(report.accounting.entered).toBeGreaterThan(50);
+    expect(report.accounting).toMatchObject({ results: report.accounting.entered, holds: true });
+    expect(sink.received).toBe(report.accounting.entered);
+    expect(sink.anomalies).toBeGreaterThanOrEqual(0);
+  }, 30_000);
 });

@@ -22,10 +22,13 @@ import { simulatedSensors } from "@poolstream/ingest";
 import { type PipelineReport, type PipelineStats, pipeline } from "@poolstream/pipeline";
 import { WorkerPool } from "@poolstream/pool";
 import { priorityLanes, priorityValueGenerator } from "@poolstream/priority";
+import { ProcessPool } from "@poolstream/process";
 import { ResultsSink, type SinkSummary } from "@poolstream/sink";
 
 export type LaneMode = "fifo" | "priority";
 export type FailureMode = "fail" | "collect" | "dead-letter";
+/** Where kernels run: threads of this process, or child processes (isolated: a crash or memory blow-up ends only its child). */
+export type ExecutorMode = "workers" | "processes";
 
 export interface SensorPipelineOptions {
   readonly durationSec: number;
@@ -34,6 +37,8 @@ export interface SensorPipelineOptions {
   /** A fixed size, or "auto" for the adaptive sizer. */
   readonly batchSize: number | "auto";
   readonly workers: number;
+  /** Threads (the default) or child processes. */
+  readonly executor?: ExecutorMode;
   readonly seed: number;
   readonly lanes?: LaneMode;
   readonly onFailure?: FailureMode;
@@ -72,8 +77,10 @@ export async function runSensorPipeline(options: SensorPipelineOptions): Promise
   const lanesMode = options.lanes ?? "fifo";
   const onFailure = options.onFailure ?? "fail";
   const crashRate = options.crashRate ?? 0;
-  await using pool = new WorkerPool({ size: options.workers, name: "main" });
-  await using recovery = onFailure === "dead-letter" ? new WorkerPool({ size: 1, name: "recovery" }) : undefined;
+  const openPool = (size: number, name: string) =>
+    options.executor === "processes" ? new ProcessPool({ size, name }) : new WorkerPool({ size, name });
+  await using pool = openPool(options.workers, "main");
+  await using recovery = onFailure === "dead-letter" ? openPool(1, "recovery") : undefined;
   using deadLetterLog = onFailure === "dead-letter" ? openDeadLetterLog(options.dlqPath) : undefined;
   const executor: Executor =
     crashRate > 0 ? withSimulatedCrashes(pool, { probability: crashRate, seed: options.seed }) : pool;

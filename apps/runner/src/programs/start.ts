@@ -31,7 +31,13 @@ const program = {
       placeholder: "n|auto",
       description: "records per batch, or auto to let the adaptive sizer choose",
     },
-    workers: { type: "integer", default: 4, min: 1, max: 256, description: "Bun Workers in the pool" },
+    workers: { type: "integer", default: 4, min: 1, max: 256, description: "workers in the pool" },
+    executor: {
+      type: "choice",
+      choices: ["workers", "processes"],
+      default: "workers",
+      description: "run kernels on Bun Worker threads, or in child processes (a crash ends only its child)",
+    },
     seed: { type: "integer", default: 42, min: 0, max: 2 ** 32 - 1, description: "seed of the simulated values" },
     lanes: {
       type: "choice",
@@ -65,7 +71,7 @@ const batchSize = parseBatchSize(flags["batch-size"]);
 
 const interrupt = interruptSignal("start");
 console.log(
-  `[start] ${flags.sensors} sensors every ${flags.interval} s → ${flags.lanes === "fifo" ? "one FIFO lane" : "CRITICAL/NORMAL lanes"} → ${batchSize === "auto" ? "adaptive batches" : `batches of ${batchSize}`} → ${flags.workers} workers, on failure ${flags["on-failure"]}, for ${flags.duration} s (seed ${flags.seed})`,
+  `[start] ${flags.sensors} sensors every ${flags.interval} s → ${flags.lanes === "fifo" ? "one FIFO lane" : "CRITICAL/NORMAL lanes"} → ${batchSize === "auto" ? "adaptive batches" : `batches of ${batchSize}`} → ${flags.workers} ${flags.executor === "workers" ? "workers" : "child processes"}, on failure ${flags["on-failure"]}, for ${flags.duration} s (seed ${flags.seed})`,
 );
 const result = await runSensorPipeline({
   durationSec: flags.duration,
@@ -73,6 +79,7 @@ const result = await runSensorPipeline({
   intervalMs: flags.interval * 1000,
   batchSize,
   workers: flags.workers,
+  executor: flags.executor,
   seed: flags.seed,
   lanes: flags.lanes,
   onFailure: flags["on-failure"],
