@@ -47,6 +47,11 @@ export interface TaskRunner {
 
 type KernelFn = ((input: unknown) => unknown) & { readonly kernel?: KernelRef };
 
+/**
+ * The worker side of a pool, for the script a new kind of worker runs: feed
+ * it each `TaskRequest` that arrives, and it answers through `port`. A thread
+ * Worker and a `ProcessPool` child both run one.
+ */
 export function createTaskRunner(port: TaskRunnerPort): TaskRunner {
   const refs = new Map<number, KernelRef>();
   const loaded = new Map<number, KernelFn>();
