@@ -631,8 +631,8 @@ export class Pipeline<R, Out> implements AsyncDisposable {
       return;
     }
     const batch = sinkBatchOf<R, Out>(part, this.#lanes.names[part.lane] as string);
-    if (batch.records.length + batch.failures.length === 0) return; // all of it went to the dead-letter log
-    this.#sampleLatency(part, batch);
+    // Sinks hear of dead letters too (they acknowledge input); latency is of what reached them as an outcome.
+    if (batch.records.length + batch.failures.length > 0) this.#sampleLatency(part, batch);
     return this.#writeToSinks(part, batch, 0);
   }
 

@@ -208,6 +208,45 @@ describe("failure policies in the pipeline (real Workers)", () => {
     });
   });
 
+  test("sinks see every record once, as the record the source made: a result, a failure or a dead letter", async () => {
+    await withPools(async ({ pool, recovery, log }) => {
+      const records: unknown[] = Array.from({ length: 60 }, (_, i) => good(i));
+      records[7] = { ...good(7), value: Number.NaN }; // a poison pill
+      records[21] = { ...good(21), value: "x" }; // an error record
+      records[40] = { ...good(40), callback: () => 1 }; // cannot be sent: a dead letter
+      const seen = new Map<unknown, string[]>();
+      const note = (record: unknown, as: string) => seen.set(record, [...(seen.get(record) ?? []), as]);
+      const report = await pipeline<unknown>({
+        source: records,
+        executor: pool,
+        transport: faultTolerantTransport("objects"),
+        sizer: fixedSize(8),
+        failurePolicy: recoverThenDeadLetter({ recoveryExecutor: recovery, deadLetterLog: log, bisect: true }),
+        sinks: [
+          {
+            write(batch) {
+              for (const record of batch.records) note(record, "result");
+              batch.failedRecords.forEach((record, i) => note(record, batch.failures[i]?.status ?? "?"));
+              for (const record of batch.deadLettered) note(record, "dead letter");
+            },
+            close() {},
+          },
+        ],
+      }).run();
+      expect(report.accounting).toMatchObject({
+        entered: 60,
+        results: 57,
+        poisonPills: 1,
+        errorRecords: 1,
+        deadLetters: 1,
+      });
+      // Looked up by the very objects the source gave: each once, where it belongs.
+      expect(records.map((record) => seen.get(record)?.join(",") ?? "nowhere")).toEqual(
+        records.map((_, i) => (i === 7 ? "POISON_PILL" : i === 21 ? "FAILED" : i === 40 ? "dead letter" : "result")),
+      );
+    });
+  });
+
   test("a dead-letter log closed under the pipeline stops it with StorageError; nothing is left running", async () => {
     await withPools(async ({ pool, recovery, log }) => {
       log.close();

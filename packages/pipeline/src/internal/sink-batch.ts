@@ -1,10 +1,12 @@
 /**
  * Turns one lane's part of a completed batch into what sinks are given:
- * results with their records, and failures, with dead letters left out
- * (they are in the dead-letter log). No copy in the common case, a whole
- * batch of results.
+ * results with their records, failures with theirs, and the records that
+ * went to the dead-letter log. No copy in the common case, a whole batch of
+ * results.
  */
 import { isRecordFailure, type RecordFailure, type SinkBatch } from "@poolstream/core";
+
+const NONE: readonly never[] = Object.freeze([]);
 
 /** Stands in a batch's outputs for a record that went to the dead-letter log. */
 export const DEAD_LETTERED: unique symbol = Symbol("dead-lettered");
@@ -41,22 +43,29 @@ export function sinkBatchOf<R, Out>(part: Part<R>, laneName: string): SinkBatch<
       lane: laneName,
       records: whole ? records : records.slice(start, end),
       results: (whole ? outputs : sliceOf(outputs, start, end)) as ArrayLike<Out>,
-      failures: [],
+      failures: NONE,
+      failedRecords: NONE,
+      deadLettered: NONE,
     };
   }
   const kept: R[] = [];
   const results: Out[] = [];
   const failures: RecordFailure[] = [];
+  const failedRecords: R[] = [];
+  const deadLettered: R[] = [];
   for (let i = start; i < end; i++) {
     const output = outputs[i];
-    if (output === DEAD_LETTERED || output === UNRESOLVED) continue;
-    if (isRecordFailure(output)) failures.push(output);
-    else {
+    if (output === UNRESOLVED) continue;
+    if (output === DEAD_LETTERED) deadLettered.push(records[i] as R);
+    else if (isRecordFailure(output)) {
+      failures.push(output);
+      failedRecords.push(records[i] as R);
+    } else {
       kept.push(records[i] as R);
       results.push(output as Out);
     }
   }
-  return { lane: laneName, records: kept, results, failures };
+  return { lane: laneName, records: kept, results, failures, failedRecords, deadLettered };
 }
 
 /** Records of the part counted already, before the sinks: dead letters, and records left unresolved. */
