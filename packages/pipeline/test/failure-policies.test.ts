@@ -226,7 +226,9 @@ describe("failure policies in the pipeline (real Workers)", () => {
           {
             write(batch) {
               for (const record of batch.records) note(record, "result");
-              batch.failedRecords.forEach((record, i) => note(record, batch.failures[i]?.status ?? "?"));
+              for (let i = 0; i < batch.failedRecords.length; i++) {
+                note(batch.failedRecords[i], batch.failures[i]?.status ?? "?");
+              }
               for (const record of batch.deadLettered) note(record, "dead letter");
             },
             close() {},
