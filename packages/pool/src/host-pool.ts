@@ -42,6 +42,7 @@ import {
   WorkerCrashedError,
   WorkerStartupError,
 } from "@poolstream/core";
+import type { ClaimBoard } from "./claim-board.ts";
 import { isLoadingKernelModule } from "./internal/loading-mark.ts";
 import { resolutionBases, resolveKernelModule } from "./internal/resolve-kernel-module.ts";
 import type { WorkerHost, WorkerHostFactory } from "./worker-host.ts";
@@ -67,6 +68,13 @@ export interface PoolOptions {
    * timeout starts only after. Default 30 s.
    */
   readonly startupTimeoutMs?: number;
+  /**
+   * How long a worker's running task must have run before the tasks queued
+   * behind it may move to a worker with nothing to do. Moving costs a second
+   * copy (or encoding) of the task's input, so it waits for a task that is
+   * slow or hung rather than one about to finish. Default 50 ms.
+   */
+  readonly moveAfterMs?: number;
   /** Shown in worker names and crash messages. */
   readonly name?: string;
   /**
@@ -97,6 +105,7 @@ interface Task {
   readonly timeoutMs: number | undefined;
   /** The caller's, filled in when the task succeeds. */
   readonly timing: TaskTiming | undefined;
+  readonly urgent: boolean;
   /** Already run again once after its worker died under it. */
   retried: boolean;
   /** Sent with its kernel's address: the worker loads the module first, and says when the task starts. */
@@ -118,10 +127,22 @@ interface Slot {
   /** Tasks sent to this worker, oldest first; the oldest is the one running. */
   readonly inFlight: Task[];
   cancelHeadTimer: (() => void) | undefined;
+  /** When its running task started (the clock's time), for `moveAfterMs`. */
+  headSince: number;
   dead: boolean;
-  /** A task was moved off it: its running task is slow or hung. It is sent nothing until that task answers. */
+  /** It could not be sent a request: its worker is gone, and its death is on the way. It is sent nothing. */
+  unreachable: boolean;
+  /** It has answered at least once (a worker that dies before it ever does is failing to start). */
+  answered: boolean;
+  /**
+   * It is sent nothing until its running task answers: a task was moved off it (its running task is
+   * slow or hung), or its running task is one that crashed the worker before and must run alone.
+   */
   stuck: boolean;
 }
+
+/** The longest a slot waits before it starts another worker, after workers there kept dying at start-up. */
+const MAX_RESPAWN_DELAY_MS = 5_000;
 
 /** Pools not closed yet. When the program is about to end with some left, it is told once. */
 const unclosedPools = new Set<HostPool>();
@@ -159,6 +180,7 @@ export class HostPool implements Executor {
   readonly #taskTimeoutMs: number | undefined;
   readonly #closeTimeoutMs: number;
   readonly #startupTimeoutMs: number;
+  readonly #moveAfterMs: number;
   readonly #clock: Clock;
   readonly #slots: (Slot | undefined)[];
   readonly #urgent = new Deque<Task>();
@@ -167,6 +189,11 @@ export class HostPool implements Executor {
   /** Kernel numbers (so requests carry a number instead of two strings) and the address workers are sent. */
   readonly #kernels = new WeakMap<KernelRef, { readonly id: number; readonly sent: KernelRef }>();
   readonly #resolutionBases: readonly string[];
+  /** Per slot, how many workers in a row died before they ever answered. */
+  readonly #startupDeaths: number[];
+  /** Workers waiting to be started again after such deaths, and the timers that will start them. */
+  readonly #respawnTimers = new Map<number, () => void>();
+  #moveTimer: (() => void) | undefined;
   #kernelCount = 0;
   #nextTaskId = 1;
   #inFlight = 0;
@@ -200,6 +227,7 @@ export class HostPool implements Executor {
       options.taskTimeoutMs === undefined ? undefined : checkDurationMs("taskTimeoutMs", options.taskTimeoutMs);
     this.#closeTimeoutMs = checkDurationMs("closeTimeoutMs", options.closeTimeoutMs ?? 30_000);
     this.#startupTimeoutMs = checkDurationMs("startupTimeoutMs", options.startupTimeoutMs ?? 30_000);
+    this.#moveAfterMs = checkDurationMs("moveAfterMs", options.moveAfterMs ?? 50);
     this.#name = options.name ?? "poolstream";
     this.#clock = options.clock ?? systemClock;
     try {
@@ -209,6 +237,7 @@ export class HostPool implements Executor {
         cause: error,
       });
     }
+    this.#startupDeaths = new Array<number>(this.size).fill(0);
     // Start every worker now: their start-up cost belongs to construction, not to the first batches.
     this.#slots = Array.from({ length: this.size }, (_, index) => this.#spawn(index));
     watchUnclosed(this);
@@ -260,6 +289,7 @@ export class HostPool implements Executor {
         inputGone: false,
         timeoutMs,
         timing: options.timing,
+        urgent: options.priority === "urgent",
         retried: false,
         loading: false,
         cell: -1,
@@ -275,7 +305,7 @@ export class HostPool implements Executor {
         settled: false,
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      (options.priority === "urgent" ? this.#urgent : this.#normal).push(entry);
+      (entry.urgent ? this.#urgent : this.#normal).push(entry);
       this.#dispatch();
     });
   }
@@ -339,6 +369,9 @@ export class HostPool implements Executor {
   #destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
+    this.#moveTimer?.();
+    for (const cancel of this.#respawnTimers.values()) cancel();
+    this.#respawnTimers.clear();
     const error = new PoolClosedError("pool was closed before the task finished");
     for (const task of [...this.#urgent.drain(), ...this.#normal.drain()]) this.#settle(task, error);
     for (const slot of this.#slots) {
@@ -358,6 +391,7 @@ export class HostPool implements Executor {
       index,
       host: this.#hosts.spawn(`${this.#name}-${index}`, this.pipelineDepth, {
         message: (message, receivedAt) => {
+          slot.answered = true;
           if ("started" in message) this.#onStarted(slot, message.id);
           else this.#onResponse(slot, message, receivedAt);
         },
@@ -366,7 +400,10 @@ export class HostPool implements Executor {
       knownKernels: new Set(),
       inFlight: [],
       cancelHeadTimer: undefined,
+      headSince: 0,
       dead: false,
+      unreachable: false,
+      answered: false,
       stuck: false,
     };
     // Idle until it is given a task: an idle worker does not keep the program alive, so a program that
@@ -430,19 +467,24 @@ export class HostPool implements Executor {
     this.#inFlight -= waiting.length;
     for (const task of waiting.reverse()) {
       if (task.settled) continue;
-      if (this.#canSendAgain(task)) this.#urgent.unshift(task);
-      else this.#settle(task, error); // Its transferred input went with the worker, and cannot be made again.
+      // Its transferred input went with the worker: it goes back only if it can be made again.
+      const lost = this.#remakeInput(task);
+      if (lost === undefined) this.#urgent.unshift(task);
+      else this.#settle(task, lost === "no way" ? error : lost);
     }
-    const replacement = this.#destroyed ? undefined : this.#spawn(slot.index);
-    if (replacement !== undefined) this.#slots[slot.index] = replacement;
+    const replacement = this.#replace(slot);
     if (running !== undefined) {
-      if (replacement !== undefined && this.#mayRunAgain(running, error)) {
+      if (this.#mayRunAgain(running, error) && this.#remakeInput(running) === undefined) {
         // It may be innocent: a worker also dies of what its previous task left behind. On a fresh
-        // worker, with nothing before it, a second death is its own.
+        // worker, with nothing before or beside it, a second death is its own.
         running.retried = true;
         this.#interrupted++;
         this.#inFlight--;
-        this.#send(replacement, running);
+        if (replacement === undefined) this.#urgent.unshift(running);
+        else {
+          this.#send(replacement, running);
+          replacement.stuck = true;
+        }
       } else {
         this.#finish(running, error);
       }
@@ -450,13 +492,63 @@ export class HostPool implements Executor {
     this.#dispatch();
   }
 
-  /** A task interrupted by its worker's crash runs once more, unless it already did or its input is gone for good. */
-  #mayRunAgain(task: Task, error: Error): boolean {
-    return error instanceof WorkerCrashedError && !task.retried && !task.settled && this.#canSendAgain(task);
+  /**
+   * Starts the worker that takes a dead one's place, at once, or after a
+   * delay when the workers of that slot keep dying before they ever answer
+   * (a worker that cannot start would otherwise be restarted in a tight
+   * loop). Returns it when it was started now.
+   */
+  #replace(dead: Slot): Slot | undefined {
+    const { index } = dead;
+    this.#slots[index] = undefined;
+    if (this.#destroyed) return undefined;
+    const deathsInARow = dead.answered ? 0 : (this.#startupDeaths[index] ?? 0) + 1;
+    this.#startupDeaths[index] = deathsInARow;
+    if (deathsInARow < 2) {
+      const slot = this.#trySpawn(index);
+      if (slot !== undefined) return slot;
+    }
+    const delayMs = Math.min(MAX_RESPAWN_DELAY_MS, 50 * 2 ** Math.max(0, deathsInARow - 2));
+    this.#respawnTimers.set(
+      index,
+      this.#clock.setTimer(delayMs, () => {
+        this.#respawnTimers.delete(index);
+        if (this.#destroyed || this.#trySpawn(index) !== undefined) this.#dispatch();
+        else this.#replace({ ...dead, answered: false });
+      }),
+    );
+    return undefined;
   }
 
-  #canSendAgain(task: Task): boolean {
-    return !task.inputGone || task.reencode !== undefined;
+  /** Starts a worker in `index`; undefined when the system refused (no threads or processes left). */
+  #trySpawn(index: number): Slot | undefined {
+    try {
+      const slot = this.#spawn(index);
+      this.#slots[index] = slot;
+      return slot;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A task interrupted by its worker's crash runs once more, unless it already did. */
+  #mayRunAgain(task: Task, error: Error): boolean {
+    return error instanceof WorkerCrashedError && !task.retried && !task.settled && !this.#destroyed;
+  }
+
+  /**
+   * Gives a task whose input was transferred to a worker a fresh input,
+   * through `reencode`. Undefined when the task has its input (now, or
+   * already); `"no way"` when it has no `reencode`; the error `reencode` threw.
+   */
+  #remakeInput(task: Task): Error | "no way" | undefined {
+    if (!task.inputGone) return undefined;
+    const fresh = freshInput(task);
+    if (fresh instanceof Error || fresh === "no way") return fresh;
+    task.input = fresh.input;
+    task.transfer = fresh.transfer;
+    task.inputGone = false;
+    return undefined;
   }
 
   #dispatch(): void {
@@ -473,20 +565,8 @@ export class HostPool implements Executor {
     this.#notifyIfIdle();
   }
 
-  /** Sends `task` to `slot`'s worker (making its input again if it was transferred to a worker before). */
+  /** Sends `task` (whose input is here) to `slot`'s worker. */
   #send(slot: Slot, task: Task): void {
-    if (task.inputGone) {
-      try {
-        const again = (task.reencode as NonNullable<Task["reencode"]>)();
-        task.input = again.input;
-        task.transfer = again.transfer;
-        task.inputGone = false;
-      } catch (error) {
-        this.#failed++;
-        this.#settle(task, new InvalidArgumentError("task input could not be made again", { cause: error }));
-        return;
-      }
-    }
     slot.inFlight.push(task);
     if (slot.inFlight.length === 1) slot.host.keepAlive(true);
     this.#inFlight++;
@@ -505,50 +585,98 @@ export class HostPool implements Executor {
       if (task.transfer !== undefined && slot.host.movesBuffers) task.inputGone = true;
       if (firstTime) slot.knownKernels.add(task.kernelId);
     } catch (error) {
-      // The input could not be cloned: that is the task's fault, not the worker's.
       slot.inFlight.pop();
       this.#leave(slot, task);
+      this.#inFlight--;
       if (slot.inFlight.length === 0) {
         slot.cancelHeadTimer?.();
         slot.host.keepAlive(false);
       }
+      if (error instanceof WorkerCrashedError) {
+        // The worker is gone and its death not reported yet: the task goes back, the worker gets nothing more.
+        slot.unreachable = true;
+        slot.host.terminate();
+        this.#urgent.unshift(task);
+        return;
+      }
+      // The input could not be cloned: that is the task's fault, not the worker's.
       this.#failed++;
-      this.#finish(task, new InvalidArgumentError("task input could not be sent to a worker", { cause: error }));
+      this.#settle(task, new InvalidArgumentError("task input could not be sent to a worker", { cause: error }));
+      this.#notifyIfIdle();
     }
   }
 
   /**
-   * Tasks waiting on a worker behind a running one move to workers that have
-   * nothing to do. Only tasks the worker has not started can move: the claim
-   * board decides, so none runs twice. The stuck worker gets nothing more
-   * until its running task answers.
+   * Tasks waiting on a worker behind one that has run for `moveAfterMs`
+   * move to workers that have nothing to do, the oldest (urgent first) first.
+   * Only tasks the worker has not started can move: the claim board decides,
+   * so none runs twice. The worker they were taken from gets nothing more
+   * until its running task answers. When a task could move later, a timer
+   * looks again then.
    */
   #moveWaitingTasks(): void {
     for (const idle of this.#slots) {
-      if (idle === undefined || idle.dead || idle.inFlight.length > 0) continue;
+      if (idle === undefined || !this.#canTake(idle) || idle.inFlight.length > 0) continue;
       const task = this.#takeBackWaitingTask();
       if (task === undefined) return;
-      if (task.settled) this.#notifyIfIdle();
-      else this.#send(idle, task);
+      this.#send(idle, task);
     }
   }
 
-  /** Takes back the oldest task some worker holds and has not started, if there is one that can move. */
+  /** Takes back the oldest task some worker holds, has not started, and has held long enough; arms a timer for later ones. */
   #takeBackWaitingTask(): Task | undefined {
-    for (const slot of this.#slots) {
-      if (slot === undefined || slot.dead || slot.inFlight.length < 2 || slot.host.claims === undefined) continue;
-      for (let index = 1; index < slot.inFlight.length; index++) {
-        const task = slot.inFlight[index] as Task;
-        if (!this.#canSendAgain(task)) continue; // Its input went to that worker and cannot be made again.
-        // Lost the claim: the worker already started it, so those before it are done. Look elsewhere.
-        if (!slot.host.claims.withdraw(task.id, task.cell)) break;
-        slot.inFlight.splice(index, 1);
-        this.#leave(slot, task);
-        this.#inFlight--;
-        slot.stuck = true;
-        this.#moved++;
-        return task;
+    const now = this.#clock.now();
+    let soonest = Number.POSITIVE_INFINITY;
+    for (;;) {
+      let best: { readonly slot: Slot; readonly task: Task } | undefined;
+      for (const slot of this.#slots) {
+        if (slot === undefined || slot.dead || slot.inFlight.length < 2 || slot.host.claims === undefined) continue;
+        const waitMs = slot.headSince + this.#moveAfterMs - now;
+        if (waitMs > 0) {
+          soonest = Math.min(soonest, waitMs);
+          continue;
+        }
+        for (let index = 1; index < slot.inFlight.length; index++) {
+          const task = slot.inFlight[index] as Task;
+          if (task.inputGone && task.reencode === undefined) continue; // Its input is there and cannot be made again.
+          if (best === undefined || isBefore(task, best.task)) best = { slot, task };
+        }
       }
+      if (best === undefined) break;
+      const { slot, task } = best;
+      // Made again before it is taken back, so that a failure leaves it where it was.
+      const fresh = task.inputGone && !task.settled ? freshInput(task) : undefined;
+      if (
+        fresh instanceof Error ||
+        fresh === "no way" ||
+        !(slot.host.claims as ClaimBoard).withdraw(task.id, task.cell)
+      ) {
+        // The worker started it already (so it finished those before it), or its input cannot be made
+        // again: leave that worker be for now.
+        slot.headSince = now;
+        continue;
+      }
+      slot.inFlight.splice(slot.inFlight.indexOf(task), 1);
+      this.#leave(slot, task);
+      this.#inFlight--;
+      // It carried its kernel's address to that worker, which will not load it for this task: the next
+      // task of that kernel sent there carries the address again, and is bounded as a start-up.
+      if (task.loading) slot.knownKernels.delete(task.kernelId);
+      if (task.settled) continue; // Aborted meanwhile: taken back so that it runs nowhere.
+      if (fresh !== undefined) {
+        task.input = fresh.input;
+        task.transfer = fresh.transfer;
+        task.inputGone = false;
+      }
+      slot.stuck = true;
+      this.#moved++;
+      return task;
+    }
+    if (Number.isFinite(soonest) && this.#moveTimer === undefined && !this.#destroyed) {
+      this.#moveTimer = this.#clock.setTimer(soonest, () => {
+        this.#moveTimer = undefined;
+        this.#dispatch();
+      });
     }
     return undefined;
   }
@@ -569,10 +697,15 @@ export class HostPool implements Executor {
     return kernel;
   }
 
+  /** A slot that may be sent a task now: alive, reachable, not held for its running task. */
+  #canTake(slot: Slot): boolean {
+    return !slot.dead && !slot.unreachable && !slot.stuck;
+  }
+
   #leastLoadedSlot(): Slot | undefined {
     let best: Slot | undefined;
     for (const slot of this.#slots) {
-      if (slot === undefined || slot.dead || slot.stuck || slot.inFlight.length >= this.pipelineDepth) continue;
+      if (slot === undefined || !this.#canTake(slot) || slot.inFlight.length >= this.pipelineDepth) continue;
       if (best === undefined || slot.inFlight.length < best.inFlight.length) best = slot;
     }
     return best;
@@ -587,6 +720,7 @@ export class HostPool implements Executor {
   #startHeadTimer(slot: Slot): void {
     slot.cancelHeadTimer?.();
     slot.cancelHeadTimer = undefined;
+    slot.headSince = this.#clock.now();
     const head = slot.inFlight[0];
     if (head === undefined) return;
     if (head.loading) {
@@ -631,6 +765,23 @@ export class HostPool implements Executor {
     if (this.#idleWaiters.length === 0 || !this.#isIdle()) return;
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
+}
+
+/** A fresh input for a task whose input is gone: from its `reencode`, or why there is none. */
+function freshInput(
+  task: Task,
+): { readonly input: unknown; readonly transfer?: readonly Transferable[] } | Error | "no way" {
+  if (task.reencode === undefined) return "no way";
+  try {
+    return task.reencode();
+  } catch (error) {
+    return new InvalidArgumentError("task input could not be made again", { cause: error });
+  }
+}
+
+/** The task to move first: urgent before normal, then the oldest. */
+function isBefore(a: Task, b: Task): boolean {
+  return a.urgent !== b.urgent ? a.urgent : a.id < b.id;
 }
 
 function checkInteger(name: string, value: number, max: number): number {

@@ -7,6 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { PoolClosedError, type RunOptions, WorkerCrashedError } from "@poolstream/core";
 import { WorkerPool } from "../src/worker-pool.ts";
 import { busy, echo, exitWorker, hang, hangAsync, sumAfter, throwAfterReturn } from "./fixtures/kernels.ts";
+import { quick } from "./fixtures/slow-to-load.ts";
 
 /** A task input of `n` ones in a buffer that is transferred, with or without a way to make it again. */
 function transferred(n: number, ms: number, remake: boolean): [{ ms: number; values: Float64Array }, RunOptions] {
@@ -83,6 +84,35 @@ describe("tasks waiting behind a task that does not finish", () => {
     } finally {
       await second.destroy();
     }
+  });
+});
+
+describe("moving, and what a worker knows", () => {
+  test("a task moved before its worker loaded its kernel: the next one sent there still has the start-up bound", async () => {
+    await using pool = new WorkerPool({ size: 2, pipelineDepth: 2 });
+    await warm(pool);
+    const long = pool.run(busy, 250, { timeoutMs: 5_000 }); // worker 0
+    const short = pool.run(busy, 20); // worker 1
+    const moved = pool.run(quick, 1, { timeoutMs: 100 }); // on worker 0, with its kernel's address; moved to worker 1
+    await short;
+    expect(await moved).toBe(2);
+    expect(pool.stats().moved).toBe(1);
+    await long;
+    // Worker 0 never loaded quick's module (150 ms to import): loading it there is start-up, not the 100 ms task.
+    expect(await Promise.all([pool.run(quick, 2, { timeoutMs: 100 }), pool.run(quick, 3, { timeoutMs: 100 })])).toEqual(
+      [3, 4],
+    );
+    expect(pool.stats()).toMatchObject({ timeouts: 0, crashes: 0 });
+  });
+
+  test("tasks a healthy worker holds behind a short task are not moved", async () => {
+    await using pool = new WorkerPool({ size: 2, pipelineDepth: 2 });
+    await warm(pool);
+    // Three at a time on two workers: one always waits behind another, while the other worker may be idle.
+    for (let round = 0; round < 30; round++) {
+      await Promise.all([pool.run(busy, 2), pool.run(busy, 2), pool.run(echo, round)]);
+    }
+    expect(pool.stats().moved).toBe(0);
   });
 });
 

@@ -8,7 +8,7 @@
  */
 import { InvalidArgumentError } from "@poolstream/core";
 import { HostPool, type PoolOptions } from "@poolstream/pool";
-import { processHosts } from "./internal/process-host.ts";
+import { canLimitMemory, processHosts } from "./internal/process-host.ts";
 
 /** Options of `ProcessPool`: those of every pool, a memory limit, and where the children's errors go. */
 export interface ProcessPoolOptions extends PoolOptions {
@@ -28,7 +28,11 @@ export interface ProcessPoolOptions extends PoolOptions {
    * hence the lower bound.
    */
   readonly memoryLimitMb?: number;
-  /** Copy each child's standard error to this process's. Default true; false keeps it only for crash messages. */
+  /**
+   * Copy each child's standard error to this process's. Default true. With
+   * false it goes to a temporary file instead, whose last lines a crash's
+   * message quotes (the file is removed when the child ends).
+   */
   readonly forwardStderr?: boolean;
 }
 
@@ -61,6 +65,11 @@ function checkMemoryLimit(value: number | undefined): number | undefined {
   if (!Number.isInteger(value) || value < MIN_MEMORY_LIMIT_MB || value > MAX_MEMORY_LIMIT_MB) {
     throw new InvalidArgumentError(
       `memoryLimitMb must be an integer from ${MIN_MEMORY_LIMIT_MB} to ${MAX_MEMORY_LIMIT_MB}, got ${value}`,
+    );
+  }
+  if (!canLimitMemory(value)) {
+    throw new InvalidArgumentError(
+      `memoryLimitMb ${value} is above this system's hard limit on a process's data (see \`ulimit -H -d\`)`,
     );
   }
   return value;

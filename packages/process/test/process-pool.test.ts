@@ -9,8 +9,10 @@ import {
 import { ProcessPool } from "../src/process-pool.ts";
 import { childPids, eventually, isAlive } from "./fixtures/children.ts";
 import {
+  dieLeavingHelper,
   echo,
   exhaustMemory,
+  exitAfterReturn,
   exitProcess,
   fail,
   hang,
@@ -113,4 +115,54 @@ describe("ProcessPool", () => {
     expect(() => new ProcessPool({ size: 1e6 })).toThrow("size");
     expect(childPids()).toEqual([]);
   });
+
+  test("tasks sent to a child that is dying go to another child: none fails for it", async () => {
+    await using pool = new ProcessPool({ size: 2, forwardStderr: false });
+    for (let round = 0; round < 10; round++) {
+      const outputs = await Promise.all([
+        pool.run(exitAfterReturn, 3),
+        ...Array.from({ length: 6 }, (_, i) => pool.run(echo, i)),
+      ]);
+      expect(outputs).toEqual([3, 0, 1, 2, 3, 4, 5]);
+    }
+    expect(pool.stats().failed).toBe(0);
+  }, 60_000);
+
+  test("a child's death is reported when it exits, even while a process it started holds its standard error", async () => {
+    const pool = new ProcessPool({ size: 1, forwardStderr: false });
+    const started = performance.now();
+    const error = await pool.run(dieLeavingHelper, 10).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkerCrashedError);
+    expect((error as WorkerCrashedError).exitCode).toBe(5);
+    expect(await pool.run(echo, "next")).toBe("next");
+    const closing = performance.now();
+    await pool.close();
+    // Two deaths (it ran twice) and a close, each bounded by the exit, not by the 10 s helpers.
+    expect(performance.now() - closing).toBeLessThan(2_000);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    Bun.spawnSync(["pkill", "-f", "^sleep 10$"]);
+  }, 30_000);
+
+  test("a program that forgets close() still ends, and is warned", async () => {
+    const program = new URL("./fixtures/forgets-close.ts", import.meta.url).pathname;
+    const child = Bun.spawn(["bun", program], { stdout: "pipe", stderr: "pipe" });
+    const killer = setTimeout(() => child.kill(), 20_000);
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+      child.exited,
+    ]);
+    clearTimeout(killer);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe("computed");
+    expect(stderr).toContain("1 ProcessPool was not closed");
+  }, 30_000);
+
+  test("a memory limit above the system's hard limit is refused when the pool is made, not looped on", () => {
+    const program = new URL("./fixtures/limit-above-hard.ts", import.meta.url).pathname;
+    const child = Bun.spawnSync(["/bin/sh", "-c", 'ulimit -d 4194304 && exec bun "$0"', program], { timeout: 20_000 });
+    expect(child.stdout.toString()).toContain(
+      "InvalidArgumentError: memoryLimitMb 8192 is above this system's hard limit",
+    );
+  }, 30_000);
 });

@@ -66,7 +66,7 @@ export const optionCatalogue: readonly OptionCase[] = [
     accepts: integerIn(1, 1024),
     attempt: (pipelineDepth) => closing(new WorkerPool({ size: 1, pipelineDepth })),
   },
-  ...(["taskTimeoutMs", "closeTimeoutMs", "startupTimeoutMs"] as const).map(
+  ...(["taskTimeoutMs", "closeTimeoutMs", "startupTimeoutMs", "moveAfterMs"] as const).map(
     (option): OptionCase => ({
       target: "WorkerPool",
       option,

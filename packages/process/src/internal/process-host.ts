@@ -5,77 +5,98 @@
  * child; with a memory limit the child runs under `ulimit -d` (RLIMIT_DATA),
  * so an allocation past it fails in that child instead of swapping the
  * machine. Buffers are copied, never moved, and there is no claim board: a
- * process cannot share memory with this one.
+ * process cannot share memory with this one. A child's death is reported once
+ * it has exited and its IPC channel has closed (the messages it sent before
+ * dying come first), never later than `DISCONNECT_GRACE_MS` after the exit.
  */
+import { closeSync, openSync, readSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { WorkerCrashedError } from "@poolstream/core";
 import type { WorkerHost, WorkerHostFactory } from "@poolstream/pool";
 
 const childEntryPath = Bun.fileURLToPath(new URL("./child-entry.ts", import.meta.url));
 
-/** How much of a child's standard error is kept, to say why it died. */
+/** How much of a dead child's standard error is read, to say why it died. */
 const STDERR_TAIL_BYTES = 4096;
 
 export interface ProcessHostSettings {
   /** RLIMIT_DATA of each child in MiB, or undefined for none. */
   readonly memoryLimitMb: number | undefined;
-  /** Copy each child's standard error to this process's (it is kept for crash messages either way). */
+  /** Copy each child's standard error to this process's; otherwise it goes to a file whose tail says why a child died. */
   readonly forwardStderr: boolean;
 }
+
+/**
+ * How long a dead child's death waits for its IPC channel to close: the
+ * messages it sent before it died arrive before the channel closes, and a
+ * result already sent must not be taken for a crash.
+ */
+const DISCONNECT_GRACE_MS = 200;
+
+let children = 0;
 
 export function processHosts(settings: ProcessHostSettings): WorkerHostFactory {
   return {
     spawn(name, _capacity, events): WorkerHost {
       const { memoryLimitMb } = settings;
-      const cmd =
-        memoryLimitMb === undefined
-          ? [process.execPath, childEntryPath]
-          : // `ulimit` is the shell's; `exec` keeps the pid and the IPC channel.
-            [
-              "/bin/sh",
-              "-c",
-              'ulimit -d "$1" && exec "$0" "$2"',
-              process.execPath,
-              String(memoryLimitMb * 1024),
-              childEntryPath,
-            ];
-      let stderrTail = "";
-      let dead = false;
+      const stderrPath = settings.forwardStderr
+        ? undefined
+        : join(tmpdir(), `poolstream-${process.pid}-${++children}-${name}.stderr`);
+      let disconnected = false;
+      let exit: { readonly code: number | null; readonly signal: string | null } | undefined;
+      let graceTimer: ReturnType<typeof setTimeout> | undefined;
+      let reported = false;
+      let markExited: () => void = () => {};
+      const exited = new Promise<void>((resolve) => {
+        markExited = resolve;
+      });
+      const reportDeath = () => {
+        if (reported || exit === undefined) return;
+        if (!disconnected && graceTimer === undefined) {
+          graceTimer = setTimeout(() => {
+            disconnected = true;
+            reportDeath();
+          }, DISCONNECT_GRACE_MS);
+          return;
+        }
+        if (!disconnected) return;
+        clearTimeout(graceTimer);
+        reported = true;
+        const said = stderrPath === undefined ? "" : readAndRemove(stderrPath);
+        events.died(deathError(name, child.pid, exit.code, exit.signal, said, memoryLimitMb));
+        markExited();
+      };
       const child = Bun.spawn({
-        cmd,
-        stdio: ["ignore", "inherit", "pipe"],
+        cmd: commandFor(memoryLimitMb),
+        // Not a pipe: reading one would hold the program open, and an idle pool must not.
+        stdio: ["ignore", "inherit", stderrPath === undefined ? "inherit" : Bun.file(stderrPath)],
         serialization: "advanced",
         ipc(message) {
           events.message(message, performance.now());
         },
+        onDisconnect() {
+          disconnected = true;
+          reportDeath();
+        },
       });
-      const stderrDone = (async () => {
-        const decoder = new TextDecoder();
-        for await (const chunk of child.stderr) {
-          if (settings.forwardStderr) process.stderr.write(chunk);
-          stderrTail = (stderrTail + decoder.decode(chunk, { stream: true })).slice(-STDERR_TAIL_BYTES);
-        }
-      })().catch(() => {});
-      const exited = child.exited.then(async (code) => {
-        await stderrDone;
-        if (dead) return;
-        dead = true;
-        events.died(
-          deathError(
-            name,
-            child.pid,
-            code,
-            child.signalCode === null ? null : String(child.signalCode),
-            stderrTail,
-            memoryLimitMb,
-          ),
-        );
+      void child.exited.then((code) => {
+        exit = { code, signal: child.signalCode === null ? null : String(child.signalCode) };
+        reportDeath();
       });
       return {
         claims: undefined,
         movesBuffers: false,
-        exited: exited.then(() => {}),
+        exited,
         send(request) {
-          child.send(request);
+          if (disconnected || exit !== undefined) throw new WorkerCrashedError(`process ${name} is gone`);
+          try {
+            child.send(request);
+          } catch (error) {
+            // A value that cannot be cloned is the request's fault; anything else means the channel is gone.
+            if ((error as Error).name === "DataCloneError") throw error;
+            throw new WorkerCrashedError(`process ${name} could not be reached: ${(error as Error).message}`);
+          }
         },
         keepAlive(alive) {
           if (alive) child.ref();
@@ -87,6 +108,48 @@ export function processHosts(settings: ProcessHostSettings): WorkerHostFactory {
       };
     },
   };
+}
+
+/** The child's command line: under `ulimit -S -d` when there is a memory limit (`exec` keeps the pid and the IPC channel). */
+function commandFor(memoryLimitMb: number | undefined): string[] {
+  if (memoryLimitMb === undefined) return [process.execPath, childEntryPath];
+  return [
+    "/bin/sh",
+    "-c",
+    'ulimit -S -d "$1" && exec "$0" "$2"',
+    process.execPath,
+    String(memoryLimitMb * 1024),
+    childEntryPath,
+  ];
+}
+
+/** Whether this system lets a process set its soft RLIMIT_DATA to `memoryLimitMb` (not above the hard limit). */
+export function canLimitMemory(memoryLimitMb: number): boolean {
+  const probe = Bun.spawnSync(["/bin/sh", "-c", 'ulimit -S -d "$0"', String(memoryLimitMb * 1024)], {
+    stdout: "ignore",
+    stderr: "ignore",
+  });
+  return probe.exitCode === 0;
+}
+
+/** The tail of a dead child's standard error, the file removed. */
+function readAndRemove(path: string): string {
+  try {
+    const size = statSync(path).size;
+    const fd = openSync(path, "r");
+    try {
+      const length = Math.min(size, STDERR_TAIL_BYTES);
+      const buffer = Buffer.alloc(length);
+      readSync(fd, buffer, 0, length, size - length);
+      return buffer.toString("utf8");
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return "";
+  } finally {
+    rmSync(path, { force: true });
+  }
 }
 
 function deathError(
