@@ -22,6 +22,7 @@ export {
   type QueueStats,
   type QueueWaitOptions,
 } from "./bounded-queue.ts";
+export type { SourceCheckpoint, SourcePosition } from "./checkpoint.ts";
 export { type CancelTimer, type Clock, flushMicrotasks, ManualClock, sleep, systemClock } from "./clock.ts";
 export {
   allocateColumnarBatch,
@@ -83,6 +84,7 @@ export {
   type RecordFailure,
   RecordStatus,
 } from "./record-failure.ts";
+export { passRecordFailures } from "./record-failures-transport.ts";
 export { type RecordSchema, type SchemaFields, schemaOf, sensorSchema } from "./record-schema.ts";
 export type { ProcessedFields, ProcessedRecord, SensorRecord } from "./records.ts";
 export { SensorInterner, type SensorInternerOptions } from "./sensor-interner.ts";

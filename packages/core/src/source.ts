@@ -5,6 +5,8 @@
  * many sources. A pipeline also takes a plain `Iterable` or `AsyncIterable`.
  */
 
+import type { SourceCheckpoint } from "./checkpoint.ts";
+
 /** Where a source puts records: the pipeline's lanes. */
 export interface RecordTarget<R> {
   /** Adds `record` if there is room now; throws `QueueClosedError` once closed. */
@@ -28,6 +30,14 @@ export interface SourceReport {
 }
 
 export interface Source<R> {
+  /**
+   * True when the source puts error records (`RecordFailure`s) among its
+   * records for input it could not read: the pipeline passes them to the
+   * sinks as they are instead of computing them.
+   */
+  readonly emitsFailures?: boolean;
+  /** For a source that resumes or acknowledges: what the sink that commits outcomes tells it. */
+  readonly checkpoint?: SourceCheckpoint<R>;
   /**
    * Puts records into `target` until every input has ended or `signal`
    * fires; a record counts once the target accepted it. Must not close the

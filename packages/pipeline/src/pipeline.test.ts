@@ -2,7 +2,9 @@ import { describe, expect, test } from "bun:test";
 import {
   BoundedQueue,
   columnarTransport,
+  defineKernel,
   type Executor,
+  errorRecordOf,
   type FailurePolicy,
   fifoLane,
   fixedSize,
@@ -15,6 +17,7 @@ import {
   type Sink,
   type SinkBatch,
   SinkError,
+  type Source,
   SourceFailedError,
 } from "@poolstream/core";
 import {
@@ -485,5 +488,47 @@ describe("pipeline: the one loop (in-process executor)", () => {
     const p = pipeline({ source: readings(3), executor, transport: objectTransport(slowEcho) });
     await p.close();
     expect(p.stats()).toMatchObject({ state: "stopped", elapsedMs: 0 });
+  });
+
+  test("a source that emits error records for what it could not read: they reach the sinks as they are, uncomputed", async () => {
+    await using executor = new InProcessExecutor();
+    const sink = new MemorySink<Doubled | RecordFailure>();
+    const seen: unknown[] = [];
+    const unreadable = (line: number): RecordFailure & Reading => ({
+      ...errorRecordOf({ line, text: "{oops" }, new SyntaxError(`line ${line}: JSON Parse error`)),
+      deviceId: "file",
+      n: line,
+      reading: undefined,
+      ts: 0,
+    });
+    const records: Reading[] = readings(10);
+    records.splice(3, 0, unreadable(4));
+    records.splice(8, 0, unreadable(9));
+    const source: Source<Reading> = {
+      emitsFailures: true,
+      async ingest(target) {
+        for (const record of records) if (!target.tryPut(record)) await target.put(record);
+        return { perSource: { file: records.length }, total: records.length, errors: [] };
+      },
+    };
+    const report = await pipeline({
+      source,
+      executor,
+      transport: objectTransport(
+        defineKernel(import.meta.url, "doubleReadings", (batch: readonly Reading[]) => {
+          seen.push(...batch);
+          return doubleReadings(batch);
+        }) as typeof doubleReadings,
+      ),
+      schema: readingSchema,
+      sizer: fixedSize(4),
+      sinks: [sink],
+    }).run();
+    expect(report.accounting).toMatchObject({ entered: 12, results: 10, errorRecords: 2, holds: true });
+    expect(seen).toHaveLength(10); // the kernel never saw the two failures
+    const failed = sink.batches.flatMap((b) => b.failedRecords);
+    expect(failed).toEqual([records[3] as Reading, records[8] as Reading]); // the very objects the source made
+    expect(sink.failures.map((f) => f.error)).toEqual(["line 4: JSON Parse error", "line 9: JSON Parse error"]);
+    expect(sink.results.map((r) => (r as Doubled).n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 });

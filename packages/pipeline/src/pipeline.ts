@@ -36,6 +36,7 @@ import {
   type LaneSet,
   LatencyHistogram,
   PipelineFailedError,
+  passRecordFailures,
   type RecordSchema,
   type RecoveryTools,
   type RunOptions,
@@ -53,7 +54,7 @@ import {
 } from "@poolstream/core";
 import { BatchSlots } from "./internal/batch-slots.ts";
 import { outputsOf } from "./internal/failure-outputs.ts";
-import { feed } from "./internal/feed.ts";
+import { feed, isSource, type PipelineInput } from "./internal/feed.ts";
 import { sampleLatency } from "./internal/latency-sampler.ts";
 import { OrderedDelivery } from "./internal/ordered-delivery.ts";
 import { countedBeforeSinks, type Part, sinkBatchOf } from "./internal/sink-batch.ts";
@@ -166,7 +167,8 @@ export class Pipeline<R, Out> implements AsyncDisposable {
     this.#settings = checkOptions(options);
     this.#options = options;
     this.#executor = options.executor;
-    this.#transport = options.transport;
+    // A source that puts error records among its records (a line it could not parse) has them passed through.
+    this.#transport = emitsFailures(options.source) ? passRecordFailures(options.transport) : options.transport;
     this.#lanes = options.lanes ?? fifoLane<R>({ capacity: 1000, ...(options.clock ? { clock: options.clock } : {}) });
     this.#sizer = options.sizer ?? fixedSize(100);
     this.#policy = options.failurePolicy ?? failFast();
@@ -806,4 +808,8 @@ function spreadByLane<R>(records: readonly R[], counts: LaneCounts, byLane: R[][
     for (let i = 0; i < count; i++) (byLane[lane] as R[]).push(records[at + i] as R);
     at += count;
   });
+}
+
+function emitsFailures<R>(input: PipelineInput<R>): boolean {
+  return isSource(input) && input.emitsFailures === true;
 }
