@@ -6,3 +6,10 @@ export {
   type SinkProgress,
   type SinkSummary,
 } from "./results-sink.ts";
+export {
+  type Outcome,
+  SqliteSink,
+  type SqliteSinkOptions,
+  type SqliteSinkStats,
+  storedPosition,
+} from "./sqlite-sink.ts";
