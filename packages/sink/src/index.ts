@@ -1,4 +1,6 @@
 /** @poolstream/sink: where results end up. */
+
+export { NdjsonSink, type NdjsonSinkOptions } from "./ndjson-sink.ts";
 export {
   formatProgress,
   ResultsSink,
