@@ -152,6 +152,7 @@ describe("the runner's programs, end to end", () => {
     ["priority", "priority"],
     ["faults", "faults"],
     ["chaos", "chaos"],
+    ["query", "query"],
   ] as const) {
     test(`${command}: --help exits 0; a bad flag exits 2 with one line`, () => {
       const help = run(program, ["--help"]);
@@ -162,4 +163,44 @@ describe("the runner's programs, end to end", () => {
       expect(bad.stderr.trim().split("\n")).toHaveLength(1);
     }, 30_000);
   }
+
+  test("start --input: a missing file, a bad mapping, a bad output or format is one line and exit 2", () => {
+    for (const args of [
+      ["--input", "/no/such/file.ndjson"],
+      ["--input", "-", "--map", "sensor=deviceId"],
+      ["--input", "-", "--output", "postgres:db"],
+      ["--input", "-", "--format", "xml"],
+      ["--map", "value=reading"],
+    ]) {
+      const bad = run("start", args);
+      expect(bad.exitCode).toBe(2);
+      const lines = bad.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^bun run start: --(input|map|output|format)/);
+    }
+  }, 30_000);
+
+  test("start --input - --output -: NDJSON outcomes on standard output, the report on standard error", () => {
+    const child = Bun.spawnSync(
+      ["bun", "src/programs/start.ts", "--input", "-", "--output", "-", "--batch-size", "2"],
+      {
+        cwd: runnerDir,
+        stdin: new TextEncoder().encode('{"sensorId":"a","value":1}\n{"sensorId":"a","value":"x"}\nnot json\n'),
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
+    expect(child.exitCode).toBe(0);
+    const lines = child.stdout
+      .toString()
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(lines.map((line) => [line.sensorId, line.seq, line.outcome])).toEqual([
+      ["a", 1, "result"],
+      ["stdin", 2, "error"],
+      ["stdin", 3, "error"],
+    ]);
+    expect(child.stderr.toString()).toContain("check: 3 entered = 1 results + 2 error records");
+  }, 30_000);
 });

@@ -2,9 +2,9 @@
  * How a user's field names become a sensor record's: `sensorId=deviceId,
  * value=reading,createdAt=ts` reads `deviceId` as the sensor id, `reading` as
  * the value and `ts` as the creation time. Roles not named keep their own
- * name (`sensorId`, `value`...), except `seq`, which defaults to the line or
- * message number, and `timestamp` / `createdAt`, which default to each other
- * and then to the time the record was read.
+ * name (`sensorId`, `value`...). Without a field, `seq` is the line or
+ * message number, `createdAt` (where latency starts) the time the record was
+ * read, and `timestamp` (when the reading was taken) is `createdAt`.
  */
 import { InvalidArgumentError } from "@poolstream/core";
 

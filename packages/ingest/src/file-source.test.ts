@@ -119,13 +119,8 @@ describe("FileSource, CSV", () => {
   test("a header names the columns; numbers are read from text; quoted fields keep their commas", async () => {
     const path = fileWith('device,reading,ts\n"a,1",1.5,1700000000000\nb,NaN,\nc,abc,5\nd,2\n', "csv");
     const { records } = await readAll({ path, fields: { sensorId: "device", value: "reading", timestamp: "ts" } });
-    expect(records[0]).toEqual({
-      sensorId: "a,1",
-      seq: 2,
-      value: 1.5,
-      timestamp: 1700000000000,
-      createdAt: 1700000000000,
-    });
+    // The reading time is the data's; latency starts when the line was read (the test clock says 1000).
+    expect(records[0]).toEqual({ sensorId: "a,1", seq: 2, value: 1.5, timestamp: 1700000000000, createdAt: 1000 });
     expect(records[1]).toMatchObject({ sensorId: "b", seq: 3, timestamp: 1000 });
     expect(Number.isNaN(records[1]?.value)).toBe(true); // a NaN reading: the kernel's poison pill, not the reader's error
     expect(failureOf(records[2] as SensorRecord).error).toBe('line 4: "reading" (value) is not a number: "abc"');

@@ -1,15 +1,24 @@
 /**
  * The main pipeline as one configuration of `pipeline(...)`: simulated
- * sensors → lanes (one FIFO lane, or CRITICAL/NORMAL) → batches (a fixed
- * size, or adaptive) → a Bun Worker pool running the fault-tolerant standard
- * kernel → the results sink, with a failure policy (fail fast, collect, or
- * recover on a second pool and dead-letter to SQLite). It owns every resource
+ * sensors or readings from a file → lanes (one FIFO lane, or CRITICAL/NORMAL)
+ * → batches (a fixed size, or adaptive) → a Bun Worker pool running the
+ * fault-tolerant standard kernel → the results sink and any outputs (SQLite,
+ * NDJSON), with a failure policy (fail fast, collect, or recover on a second
+ * pool and dead-letter to SQLite). A file read into SQLite resumes where the
+ * database says the last run's committed records end. It owns every resource
  * it opens and closes them all, whatever happens.
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { AdaptiveSizer, type BatchSizeSample } from "@poolstream/batching";
-import { type BatchSizer, type Clock, type Executor, type FailurePolicy, fixedSize } from "@poolstream/core";
+import {
+  type BatchSizer,
+  type Clock,
+  type Executor,
+  type FailurePolicy,
+  fixedSize,
+  type SensorRecord,
+} from "@poolstream/core";
 import {
   collectFailures,
   DeadLetterLog,
@@ -18,14 +27,26 @@ import {
   recoverThenDeadLetter,
   withSimulatedCrashes,
 } from "@poolstream/faults";
-import { simulatedSensors } from "@poolstream/ingest";
+import { type FieldMapping, type FileFormat, FileSource, simulatedSensors } from "@poolstream/ingest";
 import { type PipelineReport, type PipelineStats, pipeline } from "@poolstream/pipeline";
 import { WorkerPool } from "@poolstream/pool";
 import { priorityLanes, priorityValueGenerator } from "@poolstream/priority";
 import { ProcessPool } from "@poolstream/process";
-import { ResultsSink, type SinkSummary } from "@poolstream/sink";
+import { NdjsonSink, ResultsSink, type SinkSummary, SqliteSink, storedPosition } from "@poolstream/sink";
 
 export type LaneMode = "fifo" | "priority";
+
+/** Readings from a file (or "-" for standard input) instead of simulated sensors. */
+export interface FileInput {
+  readonly path: string;
+  readonly format?: FileFormat;
+  readonly fields?: FieldMapping;
+}
+
+/** Where outcomes go besides the report: an SQLite database (resumable) or NDJSON ("-" for standard output). */
+export type OutputSpec =
+  | { readonly kind: "sqlite"; readonly path: string }
+  | { readonly kind: "ndjson"; readonly path: string };
 export type FailureMode = "fail" | "collect" | "dead-letter";
 /** Where kernels run: threads of this process, or child processes (isolated: a crash or memory blow-up ends only its child). */
 export type ExecutorMode = "workers" | "processes";
@@ -56,6 +77,10 @@ export interface SensorPipelineOptions {
   readonly log?: (line: string) => void;
   /** Called about once a second with the pipeline's stats. */
   readonly onStatus?: (stats: PipelineStats) => void;
+  /** Read this file instead of simulating sensors; the run ends with it. */
+  readonly input?: FileInput;
+  /** Outputs besides the report. */
+  readonly outputs?: readonly OutputSpec[];
   /** Sensors that fail after N readings, by index, to show source errors. */
   readonly failingSensors?: Readonly<Record<number, number>>;
   readonly clock?: Clock;
@@ -70,6 +95,10 @@ export interface SensorPipelineResult {
   readonly deadLettersInLog: number | undefined;
   /** Set when the pipeline stopped on a failure; the report still says where every record went. */
   readonly failure: Error | undefined;
+  /** With a file input: its id, and where it resumed (the line after which it started), if it did. */
+  readonly input?: { readonly id: string; readonly resumedAfterLine: number | undefined };
+  /** Rows and lines written to each output. */
+  readonly outputs: readonly { readonly spec: OutputSpec; readonly written: number }[];
 }
 
 /** Runs the pipeline until the duration ends or the signal fires, then drains and reports. */
@@ -90,22 +119,28 @@ export async function runSensorPipeline(options: SensorPipelineOptions): Promise
     ...(options.log ? { log: options.log } : {}),
     ...clockOf(options),
   });
+  const file = options.input === undefined ? undefined : openInput(options.input, options.outputs ?? []);
+  const outputs = openOutputs(options.outputs ?? [], file?.source);
+  using _closeOutputs = { [Symbol.dispose]: () => outputs.forEach(({ sink: output }) => output.close()) };
   const p = pipeline({
-    source: simulatedSensors({
-      count: options.sensors,
-      intervalMs: options.intervalMs,
-      seed: options.seed,
-      ...(lanesMode === "priority" ? { valueGenerator: priorityValueGenerator(options.criticalShare ?? 0.2) } : {}),
-      ...(options.failingSensors ? { failAfter: options.failingSensors } : {}),
-      ...clockOf(options),
-    }),
+    source:
+      file?.source ??
+      simulatedSensors({
+        count: options.sensors,
+        intervalMs: options.intervalMs,
+        seed: options.seed,
+        ...(lanesMode === "priority" ? { valueGenerator: priorityValueGenerator(options.criticalShare ?? 0.2) } : {}),
+        ...(options.failingSensors ? { failAfter: options.failingSensors } : {}),
+        ...clockOf(options),
+      }),
     executor,
     transport: faultTolerantTransport("columnar"),
     ...(lanesMode === "priority" ? { lanes: priorityLanes({ capacity: 100, ...clockOf(options) }) } : {}),
     sizer,
     failurePolicy: policyFor(onFailure, recovery, deadLetterLog),
-    sinks: [sink],
-    durationMs: Math.max(1, options.durationSec * 1000),
+    // The output that stores the source's position goes last: when it commits, every other sink has the batch.
+    sinks: [sink, ...outputs.map(({ sink: output }) => output)],
+    ...(file === undefined ? { durationMs: Math.max(1, options.durationSec * 1000) } : {}),
     maxWaitMs: (options.maxWaitSec ?? 0.5) * 1000,
     ...clockOf(options),
   });
@@ -129,7 +164,51 @@ export async function runSensorPipeline(options: SensorPipelineOptions): Promise
     sizeSamples: sizer instanceof AdaptiveSizer ? sizer.history : undefined,
     deadLettersInLog: deadLetterLog?.size,
     failure,
+    ...(file === undefined ? {} : { input: { id: file.source.id, resumedAfterLine: file.resumedAfterLine } }),
+    outputs: outputs.map(({ spec, written }) => ({ spec, written: written() })),
   };
+}
+
+/** The file source, resumed from the position the SQLite output holds for it (if any). */
+function openInput(input: FileInput, outputs: readonly OutputSpec[]) {
+  const probe = new FileSource({ path: input.path, ...(input.format ? { format: input.format } : {}) });
+  const database = outputs.find((output) => output.kind === "sqlite");
+  const stored = database === undefined || input.path === "-" ? undefined : storedPosition(database.path, probe.id);
+  const source = new FileSource({
+    path: input.path,
+    ...(input.format ? { format: input.format } : {}),
+    ...(input.fields ? { fields: input.fields } : {}),
+    ...(stored === undefined ? {} : { resumeFrom: stored }),
+  });
+  const resumedAfterLine = stored === undefined ? undefined : (JSON.parse(stored) as { line: number }).line;
+  return { source, resumedAfterLine };
+}
+
+/** The outputs, the SQLite one last and holding the file source's checkpoint. */
+function openOutputs(specs: readonly OutputSpec[], source: FileSource | undefined) {
+  const ordered = [...specs.filter((s) => s.kind !== "sqlite"), ...specs.filter((s) => s.kind === "sqlite")];
+  const opened: {
+    spec: OutputSpec;
+    sink: NdjsonSink<SensorRecord> | SqliteSink<SensorRecord>;
+    written: () => number;
+  }[] = [];
+  try {
+    for (const spec of ordered) {
+      if (spec.kind === "ndjson") {
+        const output = new NdjsonSink<SensorRecord>({ path: spec.path });
+        opened.push({ spec, sink: output, written: () => output.lines });
+      } else {
+        mkdirSync(dirname(spec.path), { recursive: true });
+        const checkpoint = source?.id === "stdin" ? undefined : source?.checkpoint;
+        const output = new SqliteSink<SensorRecord>({ path: spec.path, ...(checkpoint ? { checkpoint } : {}) });
+        opened.push({ spec, sink: output, written: () => output.stats().rows });
+      }
+    }
+  } catch (error) {
+    for (const { sink: output } of opened) output.close();
+    throw error;
+  }
+  return opened;
 }
 
 function policyFor(

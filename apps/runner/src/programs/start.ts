@@ -5,9 +5,17 @@
  * `--lanes priority --batch-size auto --on-failure dead-letter`. Ctrl-C drains
  * the same way, prints the report and exits 130.
  */
+
+import { existsSync } from "node:fs";
+import { type FieldMapping, parseFieldMapping } from "@poolstream/ingest";
 import { failUsage, readFlags } from "../cli/flags.ts";
 import { interruptSignal } from "../cli/interrupt.ts";
-import { runSensorPipeline, type SensorPipelineResult } from "../pipelines/sensor-pipeline.ts";
+import {
+  type FileInput,
+  type OutputSpec,
+  runSensorPipeline,
+  type SensorPipelineResult,
+} from "../pipelines/sensor-pipeline.ts";
 import { formatAccounting, formatLaneLatency, formatSizeHistory, formatStatus } from "../report/pipeline-text.ts";
 import { formatKeyValues, formatNumber, formatTable } from "../report/text.ts";
 
@@ -64,14 +72,47 @@ const program = {
       max: 1,
       description: "chance that a batch's call crashes (simulated), to see the failure policy at work",
     },
+    input: {
+      type: "string",
+      placeholder: "file|-",
+      description:
+        "read readings from an NDJSON or CSV file (or - for standard input) instead of simulating sensors; the run ends with it",
+    },
+    format: {
+      type: "string",
+      placeholder: "ndjson|csv",
+      description: "the input's format (default: csv for a .csv file, else ndjson)",
+    },
+    map: {
+      type: "string",
+      placeholder: "role=field,...",
+      description:
+        "which input fields fill sensorId, value, seq, timestamp, createdAt (e.g. sensorId=deviceId,value=reading)",
+    },
+    output: {
+      type: "string",
+      placeholder: "sqlite:<db>|ndjson:<file>|-",
+      description: "where outcomes go besides the report, comma-separated; an SQLite output lets a file input resume",
+    },
   },
 } as const;
 const flags = readFlags(program);
 const batchSize = parseBatchSize(flags["batch-size"]);
+const input = parseInput();
+const outputs = parseOutputs(flags.output);
+// With NDJSON on standard output, everything meant for a person goes to standard error.
+const say = outputs.some((o) => o.kind === "ndjson" && o.path === "-") ? console.error : console.log;
 
 const interrupt = interruptSignal("start");
-console.log(
-  `[start] ${flags.sensors} sensors every ${flags.interval} s → ${flags.lanes === "fifo" ? "one FIFO lane" : "CRITICAL/NORMAL lanes"} → ${batchSize === "auto" ? "adaptive batches" : `batches of ${batchSize}`} → ${flags.workers} ${flags.executor === "workers" ? "workers" : "child processes"}, on failure ${flags["on-failure"]}, for ${flags.duration} s (seed ${flags.seed})`,
+const from =
+  input === undefined
+    ? `${flags.sensors} sensors every ${flags.interval} s`
+    : input.path === "-"
+      ? "standard input"
+      : input.path;
+const until = input === undefined ? `for ${flags.duration} s (seed ${flags.seed})` : "until the input ends";
+say(
+  `[start] ${from} → ${flags.lanes === "fifo" ? "one FIFO lane" : "CRITICAL/NORMAL lanes"} → ${batchSize === "auto" ? "adaptive batches" : `batches of ${batchSize}`} → ${flags.workers} ${flags.executor === "workers" ? "workers" : "child processes"}, on failure ${flags["on-failure"]}${outputs.length > 0 ? ` → ${flags.output}` : ""}, ${until}`,
 );
 const result = await runSensorPipeline({
   durationSec: flags.duration,
@@ -85,11 +126,13 @@ const result = await runSensorPipeline({
   onFailure: flags["on-failure"],
   dlqPath: flags.dlq,
   crashRate: flags["crash-rate"],
+  ...(input === undefined ? {} : { input }),
+  outputs,
   signal: interrupt,
   log: () => {}, // the status line below says the same once a second, however fast records arrive
-  onStatus: (stats) => console.log(formatStatus("start", stats)),
+  onStatus: (stats) => say(formatStatus("start", stats)),
 });
-console.log(formatReport(result));
+say(formatReport(result));
 process.exitCode = interrupt.aborted ? 130 : result.failure === undefined && result.report.accounting.holds ? 0 : 1;
 
 function parseBatchSize(raw: string): number | "auto" {
@@ -101,7 +144,47 @@ function parseBatchSize(raw: string): number | "auto" {
   return size;
 }
 
-function formatReport({ report, sink, deadLettersInLog, failure }: SensorPipelineResult): string {
+function parseInput(): FileInput | undefined {
+  if (flags.input === undefined) {
+    for (const name of ["format", "map"] as const) {
+      if (flags[name] !== undefined) failUsage(program, `--${name} needs --input`);
+    }
+    return undefined;
+  }
+  const format = flags.format;
+  if (format !== undefined && format !== "ndjson" && format !== "csv") {
+    failUsage(program, `--format must be ndjson or csv, got "${format}"`);
+  }
+  let fields: FieldMapping | undefined;
+  try {
+    fields = flags.map === undefined ? undefined : parseFieldMapping(flags.map);
+  } catch (error) {
+    failUsage(program, `--map: ${(error as Error).message}`);
+  }
+  if (flags.input !== "-" && !existsSync(flags.input)) failUsage(program, `--input: no file at ${flags.input}`);
+  return { path: flags.input, ...(format ? { format } : {}), ...(fields ? { fields } : {}) };
+}
+
+function parseOutputs(raw: string | undefined): OutputSpec[] {
+  if (raw === undefined) return [];
+  return raw.split(",").map((part): OutputSpec => {
+    const spec = part.trim();
+    if (spec === "-") return { kind: "ndjson", path: "-" };
+    const [kind, ...rest] = spec.split(":");
+    const path = rest.join(":");
+    if ((kind === "sqlite" || kind === "ndjson") && path !== "") return { kind, path };
+    return failUsage(program, `--output must be sqlite:<db>, ndjson:<file> or -, got "${spec}"`);
+  });
+}
+
+function formatReport({
+  report,
+  sink,
+  deadLettersInLog,
+  failure,
+  input: file,
+  outputs: written,
+}: SensorPipelineResult): string {
   const source = report.source;
   const perSensor = Object.entries(source?.perSource ?? {}).map(([id, count]) => [id, count] as const);
   const errors = source?.errors.map((e) => `${e.sourceId}: ${e.message}`) ?? [];
@@ -109,7 +192,7 @@ function formatReport({ report, sink, deadLettersInLog, failure }: SensorPipelin
   return [
     "",
     "=== poolstream: final report ===",
-    formatTable(["sensor", "records ingested"], perSensor),
+    formatTable([file === undefined ? "sensor" : "source", "records ingested"], perSensor),
     "",
     formatKeyValues([
       ["records ingested", report.accounting.entered],
@@ -120,6 +203,21 @@ function formatReport({ report, sink, deadLettersInLog, failure }: SensorPipelin
       ["anomalies (normalized > 0.8)", sink.anomalies],
       ["mean normalized", sink.meanNormalized.toFixed(4)],
       ["source errors", errors.length === 0 ? "none" : errors.join("; ")],
+      ...(file === undefined
+        ? []
+        : [
+            [
+              "input",
+              `${file.id}${file.resumedAfterLine === undefined ? "" : `, resumed after line ${formatNumber(file.resumedAfterLine)}`}`,
+            ] as const,
+          ]),
+      ...written.map(
+        ({ spec, written: count }) =>
+          [
+            `output ${spec.kind}`,
+            `${spec.path === "-" ? "standard output" : spec.path}: ${formatNumber(count)} ${spec.kind === "sqlite" ? "rows written" : "lines"}`,
+          ] as const,
+      ),
       ...(deadLettersInLog === undefined ? [] : [["dead-letter log", `${deadLettersInLog} entries`] as const]),
       ["stopped", failure === undefined ? report.stopReason : `failed: ${failure.name}: ${failure.message}`],
       ["elapsed", `${elapsedSec.toFixed(2)} s`],

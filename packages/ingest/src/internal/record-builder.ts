@@ -79,8 +79,9 @@ export function buildRecord(
   const timestamp = timeOf(fields, mapping, "timestamp", textual);
   const createdAt = timeOf(fields, mapping, "createdAt", textual);
   for (const time of [timestamp, createdAt]) if (typeof time === "object") return time;
-  const reading = (timestamp as number | undefined) ?? (createdAt as number | undefined) ?? now;
-  return { sensorId, seq, value, timestamp: reading, createdAt: (createdAt as number | undefined) ?? reading };
+  // Latency runs from `createdAt`: the time the record was read, unless a field says when it was made.
+  const made = (createdAt as number | undefined) ?? now;
+  return { sensorId, seq, value, timestamp: (timestamp as number | undefined) ?? made, createdAt: made };
 }
 
 /** Epoch ms from a number or a date string; undefined when no field gives it. */
