@@ -121,7 +121,12 @@ export async function runSensorPipeline(options: SensorPipelineOptions): Promise
   });
   const file = options.input === undefined ? undefined : openInput(options.input, options.outputs ?? []);
   const outputs = openOutputs(options.outputs ?? [], file?.source);
-  using _closeOutputs = { [Symbol.dispose]: () => outputs.forEach(({ sink: output }) => output.close()) };
+  // The pipeline closes its sinks when it ends; this closes them if it never got to start.
+  using _closeOutputs = {
+    [Symbol.dispose]() {
+      for (const { sink: output } of outputs) output.close();
+    },
+  };
   const p = pipeline({
     source:
       file?.source ??
