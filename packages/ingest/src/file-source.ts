@@ -36,6 +36,12 @@ export interface FileSourceOptions {
   readonly fields?: FieldMapping;
   /** Where to start: a position the checkpoint gave a sink in an earlier run. Files only. */
   readonly resumeFrom?: SourcePosition;
+  /**
+   * Keep a checkpoint, for a sink that stores positions (`SqliteSink`): it
+   * holds an entry per record until that sink commits it, so leave it off
+   * when no sink will. Default false.
+   */
+  readonly checkpoint?: boolean;
   /** A longer line is an error record, not read into memory. Default 1 MiB. */
   readonly maxLineBytes?: number;
   readonly clock?: Clock;
@@ -63,7 +69,8 @@ export class FileSource implements Source<SensorRecord> {
   /** The source's id: `file:<name>`, or `stdin`. */
   readonly id: string;
   readonly emitsFailures = true;
-  readonly checkpoint: PositionTracker<SensorRecord>;
+  /** Present when asked for (`checkpoint: true`): what a committing sink stores and acknowledges through. */
+  readonly checkpoint?: PositionTracker<SensorRecord, FilePosition>;
   readonly format: FileFormat;
   readonly #path: string | undefined;
   readonly #mapping: FieldMapping;
@@ -93,7 +100,8 @@ export class FileSource implements Source<SensorRecord> {
       throw new InvalidArgumentError("standard input cannot resume: it has no position to go back to");
     }
     this.#start = options.resumeFrom === undefined ? { offset: 0, line: 0 } : parsePosition(options.resumeFrom);
-    this.checkpoint = new PositionTracker(this.id);
+    if (options.checkpoint === true)
+      this.checkpoint = new PositionTracker(this.id, (position) => JSON.stringify(position));
   }
 
   /**
@@ -121,10 +129,7 @@ export class FileSource implements Source<SensorRecord> {
           if (this.format === "csv" && line.number === 1) continue; // the header
           if (line.text !== undefined && line.text.trim() === "") continue;
           const record = this.#recordOf(line, header);
-          this.checkpoint.issued(
-            record,
-            JSON.stringify({ offset: line.end, line: line.number } satisfies FilePosition),
-          );
+          this.checkpoint?.issued(record, { offset: line.end, line: line.number });
           if (!target.tryPut(record)) await target.put(record, { signal });
           total++;
         }

@@ -184,6 +184,8 @@ function openInput(input: FileInput, outputs: readonly OutputSpec[]) {
     ...(input.format ? { format: input.format } : {}),
     ...(input.fields ? { fields: input.fields } : {}),
     ...(stored === undefined ? {} : { resumeFrom: stored }),
+    // Positions are kept only for a database that stores them: nothing else would commit them.
+    checkpoint: database !== undefined && input.path !== "-",
   });
   const resumedAfterLine = stored === undefined ? undefined : (JSON.parse(stored) as { line: number }).line;
   return { source, resumedAfterLine };
@@ -204,7 +206,7 @@ function openOutputs(specs: readonly OutputSpec[], source: FileSource | undefine
         opened.push({ spec, sink: output, written: () => output.lines });
       } else {
         mkdirSync(dirname(spec.path), { recursive: true });
-        const checkpoint = source?.id === "stdin" ? undefined : source?.checkpoint;
+        const checkpoint = source?.checkpoint;
         const output = new SqliteSink<SensorRecord>({ path: spec.path, ...(checkpoint ? { checkpoint } : {}) });
         opened.push({ spec, sink: output, written: () => output.stats().rows });
       }

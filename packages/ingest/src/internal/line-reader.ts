@@ -34,19 +34,23 @@ export async function* readLines(
   let tooLong = false;
   for await (const chunk of stream) {
     const lines: Line[] = [];
+    // Decoded once per chunk: where it is all ASCII (most sensor data), characters are bytes, and lines are
+    // cut from the string; otherwise each line is decoded from its own bytes.
+    const text = decoder.decode(chunk);
+    const ascii = text.length === chunk.length;
     let start = 0;
     for (;;) {
       const end = chunk.indexOf(NEWLINE, start);
       if (end < 0) break;
-      const piece = chunk.subarray(start, end);
-      const bytes = partialBytes + piece.length;
-      let text: string | undefined;
+      const bytes = partialBytes + (end - start);
+      let line: string | undefined;
       if (!tooLong && bytes <= options.maxLineBytes) {
-        text = partialBytes === 0 ? decoder.decode(piece) : decoder.decode(concat([...partial, piece], bytes));
-        if (text.endsWith("\r")) text = text.slice(0, -1);
+        if (partialBytes === 0) line = ascii ? text.slice(start, end) : decoder.decode(chunk.subarray(start, end));
+        else line = decoder.decode(concat([...partial, chunk.subarray(start, end)], bytes));
+        if (line.endsWith("\r")) line = line.slice(0, -1);
       }
       offset += bytes + 1;
-      lines.push({ text, number: number++, end: offset, bytes });
+      lines.push({ text: line, number: number++, end: offset, bytes });
       partial = [];
       partialBytes = 0;
       tooLong = false;

@@ -10,23 +10,26 @@
  */
 import { Deque, type SourceCheckpoint, type SourcePosition } from "@poolstream/core";
 
-interface Entry {
-  readonly position: SourcePosition;
+interface Entry<P> {
+  readonly position: P;
   done: boolean;
 }
 
-export class PositionTracker<R> implements SourceCheckpoint<R> {
+export class PositionTracker<R, P> implements SourceCheckpoint<R> {
   readonly sourceId: string;
-  readonly #order = new Deque<Entry>();
-  readonly #entries = new Map<R, Entry>();
+  readonly #encode: (position: P) => SourcePosition;
+  readonly #order = new Deque<Entry<P>>();
+  readonly #entries = new Map<R, Entry<P>>();
 
-  constructor(sourceId: string) {
+  /** `encode` turns a position into what a sink stores; called once per commit, not per record. */
+  constructor(sourceId: string, encode: (position: P) => SourcePosition) {
     this.sourceId = sourceId;
+    this.#encode = encode;
   }
 
   /** `record` was handed out; `position` is where to resume to read what comes after it. */
-  issued(record: R, position: SourcePosition): void {
-    const entry: Entry = { position, done: false };
+  issued(record: R, position: P): void {
+    const entry: Entry<P> = { position, done: false };
     this.#order.push(entry);
     this.#entries.set(record, entry);
   }
@@ -43,9 +46,9 @@ export class PositionTracker<R> implements SourceCheckpoint<R> {
       entry.done = true;
       this.#entries.delete(record);
     }
-    let last: Entry | undefined;
+    let last: Entry<P> | undefined;
     for (let head = this.#order.peek(); head?.done === true; head = this.#order.peek()) last = this.#order.shift();
-    return last?.position;
+    return last === undefined ? undefined : this.#encode(last.position);
   }
 
   acknowledge(): void {
