@@ -12,6 +12,7 @@ import { generateSensorRecords } from "@poolstream/ingest";
 import { WorkerPool } from "@poolstream/pool";
 import { adaptiveSection } from "./sections/adaptive.ts";
 import { ceilingsMarkdown, measureCeilings } from "./sections/ceilings.ts";
+import { ioSection } from "./sections/io.ts";
 import { isolationSection } from "./sections/isolation.ts";
 import { latencySection } from "./sections/latency.ts";
 import { memorySection } from "./sections/memory.ts";
@@ -20,7 +21,7 @@ import { peersSection } from "./sections/peers.ts";
 import { prioritySection } from "./sections/priority.ts";
 import type { BenchContext, SectionReport } from "./sections/section.ts";
 
-const SECTIONS = ["overhead", "adaptive", "latency", "peers", "priority", "isolation", "memory"] as const;
+const SECTIONS = ["overhead", "adaptive", "latency", "peers", "priority", "isolation", "io", "memory"] as const;
 type SectionName = (typeof SECTIONS)[number];
 const USAGE = `Usage: bun run bench [--records N] [--samples N] [--only ${SECTIONS.join(",")}] [--out report.md]`;
 
@@ -78,6 +79,7 @@ if (only.includes("latency")) reports.push(await latencySection(ctx));
 if (only.includes("peers")) reports.push(await peersSection(ctx));
 if (only.includes("priority")) reports.push(await prioritySection(ctx));
 if (only.includes("isolation")) reports.push(await isolationSection(ctx));
+if (only.includes("io")) reports.push(await ioSection(ctx));
 if (only.includes("memory")) reports.push(memorySection(progress));
 
 const targets = reports.flatMap((r) => r.targets);

@@ -1,6 +1,6 @@
 import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -79,11 +79,14 @@ function recordingCheckpoint(db: () => string) {
   return { checkpoint, events };
 }
 
-describe("SqliteSink", () => {
-  test("one row per record: results, error records, poison pills and dead letters, each with its outcome", () => {
-    const path = join(dir, "outcomes.sqlite");
-    using sink = new SqliteSink<SensorRecord>({ path });
-    sink.write(
+describe.each([
+  ["on the calling thread", false],
+  ["on a Worker of its own", true],
+] as const)("SqliteSink, writing %s", (_mode, thread) => {
+  test("one row per record: results, error records, poison pills and dead letters, each with its outcome", async () => {
+    const path = join(dir, `outcomes-${thread}.sqlite`);
+    await using sink = new SqliteSink<SensorRecord>({ path, thread });
+    await sink.write(
       batchOf(
         [reading("a", 1), reading("a", 2)],
         [reading("b", 3, "x"), reading("b", 4, Number.NaN)],
@@ -116,23 +119,23 @@ describe("SqliteSink", () => {
     expect(sink.stats()).toEqual({ transactions: 1, rows: 5 });
   });
 
-  test("writing a record again leaves one row, with its latest outcome; big batches go through the many-row path", () => {
-    const path = join(dir, "again.sqlite");
-    using sink = new SqliteSink<SensorRecord>({ path });
+  test("writing a record again leaves one row, with its latest outcome; in big batches too", async () => {
+    const path = join(dir, `again-${thread}.sqlite`);
+    await using sink = new SqliteSink<SensorRecord>({ path, thread });
     const many = Array.from({ length: 300 }, (_, i) => reading("s", i));
-    sink.write(batchOf(many));
-    sink.write(batchOf(many.slice(0, 150)));
-    sink.write(batchOf([], [reading("s", 7, "now bad")]));
+    await sink.write(batchOf(many));
+    await sink.write(batchOf(many.slice(0, 150)));
+    await sink.write(batchOf([], [reading("s", 7, "now bad")]));
     const rows = rowsOf(path);
     expect(rows).toHaveLength(300);
     expect(rows.find((r) => r.seq === 7)?.outcome).toBe("error");
   });
 
-  test("the source's position is stored in the batch's transaction, and acknowledged only after the commit", () => {
-    const path = join(dir, "checkpoint.sqlite");
+  test("the source's position is stored in the batch's transaction, and acknowledged only after the commit", async () => {
+    const path = join(dir, `checkpoint-${thread}.sqlite`);
     const { checkpoint, events } = recordingCheckpoint(() => path);
-    using sink = new SqliteSink<SensorRecord>({ path, checkpoint });
-    sink.write(batchOf([reading("a", 1)], [reading("a", 2, "x")], [reading("a", 3)]));
+    await using sink = new SqliteSink<SensorRecord>({ path, checkpoint, thread });
+    await sink.write(batchOf([reading("a", 1)], [reading("a", 2, "x")], [reading("a", 3)]));
     expect(events).toEqual([
       "commit 1,2,3 (rows visible outside: 0)", // inside the transaction: nobody else sees the rows yet
       "acknowledge 1,2,3 (rows visible outside: 3)",
@@ -143,8 +146,8 @@ describe("SqliteSink", () => {
     expect(storedPosition(join(dir, "no-such.sqlite"), "file:test")).toBeUndefined();
   });
 
-  test("a write that fails leaves nothing of its batch, its position included, and acknowledges nothing", () => {
-    const path = join(dir, "failing.sqlite");
+  test("a write that fails leaves nothing of its batch, its position included, and acknowledges nothing", async () => {
+    const path = join(dir, `failing-${thread}.sqlite`);
     const acknowledged: number[] = [];
     const checkpoint: SourceCheckpoint<SensorRecord> = {
       sourceId: "file:test",
@@ -153,21 +156,41 @@ describe("SqliteSink", () => {
       },
       acknowledge: (records) => acknowledged.push(...[...records].map((r) => r.seq)),
     };
-    using sink = new SqliteSink<SensorRecord>({ path, checkpoint });
+    await using sink = new SqliteSink<SensorRecord>({ path, checkpoint, thread });
     expect(() => sink.write(batchOf([reading("a", 1)]))).toThrow(StorageError);
     expect(rowsOf(path)).toEqual([]);
     expect(acknowledged).toEqual([]);
   });
 
-  test('a path of "" is refused; a file that is not a database is a StorageError naming it; close is idempotent', () => {
+  test('a path of "" is refused; a file that is not a database is a StorageError naming it; close is idempotent', async () => {
     expect(() => new SqliteSink({ path: "" })).toThrow(InvalidArgumentError);
-    const garbage = join(dir, "garbage.sqlite");
+    const garbage = join(dir, `garbage-${thread}.sqlite`);
     writeFileSync(garbage, "this is not a database, not even close ".repeat(200));
-    expect(() => new SqliteSink({ path: garbage })).toThrow(StorageError);
-    expect(() => new SqliteSink({ path: garbage })).toThrow(garbage);
-    const sink = new SqliteSink<SensorRecord>({ path: ":memory:" });
-    sink.close();
-    sink.close();
+    expect(() => new SqliteSink({ path: garbage, thread })).toThrow(StorageError);
+    expect(() => new SqliteSink({ path: garbage, thread })).toThrow(garbage);
+    const sink = new SqliteSink<SensorRecord>({ path: thread ? join(dir, "closing.sqlite") : ":memory:", thread });
+    await sink.close();
+    await sink.close();
     expect(() => sink.write(batchOf([reading("a", 1)]))).toThrow(StorageError);
+  });
+});
+
+describe("SqliteSink on a Worker", () => {
+  test("refuses :memory:, which a Worker cannot share; its Worker is gone once it is closed", async () => {
+    expect(() => new SqliteSink({ path: ":memory:", thread: true })).toThrow(InvalidArgumentError);
+    const sink = new SqliteSink<SensorRecord>({ path: join(dir, "gone.sqlite"), thread: true });
+    await sink.write(batchOf([reading("a", 1)]));
+    await sink.close();
+    expect(rowsOf(join(dir, "gone.sqlite"))).toHaveLength(1);
+    const writers = () =>
+      readdirSync("/proc/self/task").filter((task) => {
+        try {
+          return readFileSync(`/proc/self/task/${task}/comm`, "utf8").startsWith("poolstream-sql");
+        } catch {
+          return false; // it ended while we looked
+        }
+      });
+    for (let i = 0; i < 50 && writers().length > 0; i++) await Bun.sleep(20);
+    expect(writers()).toEqual([]);
   });
 });

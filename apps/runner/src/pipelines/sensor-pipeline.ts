@@ -207,7 +207,11 @@ function openOutputs(specs: readonly OutputSpec[], source: FileSource | undefine
       } else {
         mkdirSync(dirname(spec.path), { recursive: true });
         const checkpoint = source?.checkpoint;
-        const output = new SqliteSink<SensorRecord>({ path: spec.path, ...(checkpoint ? { checkpoint } : {}) });
+        const output = new SqliteSink<SensorRecord>({
+          path: spec.path,
+          thread: true,
+          ...(checkpoint ? { checkpoint } : {}),
+        });
         opened.push({ spec, sink: output, written: () => output.stats().rows });
       }
     }
