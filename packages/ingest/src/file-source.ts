@@ -23,7 +23,7 @@ import type { FieldMapping } from "./field-mapping.ts";
 import { parseCsvLine } from "./internal/csv-line.ts";
 import { type Line, readLines } from "./internal/line-reader.ts";
 import { PositionTracker } from "./internal/position-tracker.ts";
-import { buildRecord, type Problem } from "./internal/record-builder.ts";
+import { buildRecord, type Problem } from "./record-from-fields.ts";
 
 export type FileFormat = "ndjson" | "csv";
 

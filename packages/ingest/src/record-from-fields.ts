@@ -5,7 +5,7 @@
  * and a wrong one is refused rather than guessed at.
  */
 import type { SensorRecord } from "@poolstream/core";
-import type { FieldMapping, FieldRole } from "../field-mapping.ts";
+import type { FieldMapping, FieldRole } from "./field-mapping.ts";
 
 export interface Problem {
   readonly problem: string;
@@ -27,8 +27,10 @@ function kind(value: unknown): string {
 }
 
 /**
- * Builds the record. `defaultSeq` is used when no field fills `seq` (the line
- * or message number); `now` when no field gives a time; `textual` for CSV.
+ * A sensor record from `fields` through `mapping`, or why it cannot be one.
+ * `defaultSeq` is used when no field fills `seq` (the line or message
+ * number); `now` when no field gives a time; `textual` for input whose every
+ * field is a string (CSV), where numbers are read from text.
  */
 export function buildRecord(
   fields: Readonly<Record<string, unknown>>,
