@@ -6,7 +6,7 @@
  */
 import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRandom } from "@poolstream/core";
@@ -55,17 +55,20 @@ function startRun(db: string) {
 }
 
 function rowsIn(db: string): { rows: number; identities: string[]; intact: boolean } {
+  if (!existsSync(db)) return { rows: 0, identities: [], intact: true }; // killed before the database was made
   const database = new Database(db, { readonly: true });
   try {
     const intact =
       database.query<{ integrity_check: string }, []>("PRAGMA integrity_check").get()?.integrity_check === "ok";
-    const identities = database
-      .query<{ id: string }, []>("SELECT sensor_id || '/' || seq AS id FROM outcomes")
-      .all()
-      .map((row) => row.id);
+    // Killed between making the file and its tables: a database, with nothing in it yet.
+    const hasTable = database.query("SELECT 1 FROM sqlite_master WHERE name = 'outcomes'").get() !== null;
+    const identities = hasTable
+      ? database
+          .query<{ id: string }, []>("SELECT sensor_id || '/' || seq AS id FROM outcomes")
+          .all()
+          .map((row) => row.id)
+      : [];
     return { rows: identities.length, identities, intact };
-  } catch {
-    return { rows: 0, identities: [], intact: true }; // killed before the database was made
   } finally {
     database.close();
   }

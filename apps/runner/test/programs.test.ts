@@ -153,6 +153,7 @@ describe("the runner's programs, end to end", () => {
     ["faults", "faults"],
     ["chaos", "chaos"],
     ["query", "query"],
+    ["simulate", "simulate"],
   ] as const) {
     test(`${command}: --help exits 0; a bad flag exits 2 with one line`, () => {
       const help = run(program, ["--help"]);

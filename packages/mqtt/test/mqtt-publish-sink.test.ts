@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { InvalidArgumentError, type SensorRecord } from "@poolstream/core";
 import mqtt from "mqtt";
 import { MqttPublishSink } from "../src/mqtt-publish-sink.ts";
-import { type Broker, startMosquitto } from "./fixtures/mosquitto.ts";
+import { type Broker, startMosquitto } from "../src/testing/mosquitto.ts";
 
 let broker: Broker;
 beforeAll(async () => {

@@ -13,7 +13,7 @@ import { pipeline } from "@poolstream/pipeline";
 import { SqliteSink } from "@poolstream/sink";
 import mqtt from "mqtt";
 import { MqttSource } from "../src/mqtt-source.ts";
-import { type Broker, startMosquitto } from "./fixtures/mosquitto.ts";
+import { type Broker, startMosquitto } from "../src/testing/mosquitto.ts";
 
 let broker: Broker;
 const dir = mkdtempSync(join(tmpdir(), "poolstream-mqtt-"));
@@ -48,9 +48,13 @@ async function until(check: () => boolean, ms: number): Promise<boolean> {
   return true;
 }
 
-/** Publishes `n` readings of `sensors` sensors at QoS 1, in bursts of `burst` sent at once. */
-async function publish(topic: string, n: number, options: { sensors?: number; burst?: number; from?: number } = {}) {
-  const { sensors = 10, burst = 500, from = 0 } = options;
+/** Publishes `n` readings of `sensors` sensors at QoS 1, in bursts of `burst` sent at once, `pauseMs` apart. */
+async function publish(
+  topic: string,
+  n: number,
+  options: { sensors?: number; burst?: number; from?: number; pauseMs?: number } = {},
+) {
+  const { sensors = 10, burst = 500, from = 0, pauseMs = 0 } = options;
   const client = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
   for (let at = from; at < from + n; at += burst) {
     const sends: Promise<unknown>[] = [];
@@ -61,6 +65,7 @@ async function publish(topic: string, n: number, options: { sensors?: number; bu
       );
     }
     await Promise.all(sends);
+    if (pauseMs > 0) await Bun.sleep(pauseMs);
   }
   await client.endAsync();
 }
@@ -155,11 +160,12 @@ describe("MqttSource with a real Mosquitto", () => {
     let child = start();
     await child.stdout.getReader().read(); // it says it is consuming
     await Bun.sleep(300);
-    const publishing = publish("crash", 5_000, { burst: 250 });
+    // About 2 s of publishing, so that the kills land while messages are arriving.
+    const publishing = publish("crash", 5_000, { burst: 250, pauseMs: 100 });
     let kills = 0;
     let midRun = 0;
     for (let kill = 0; kill < 5; kill++) {
-      await Bun.sleep(100 + random() * 300);
+      await Bun.sleep(150 + random() * 150);
       child.kill("SIGKILL");
       await child.exited;
       kills++;

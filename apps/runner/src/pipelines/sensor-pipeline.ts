@@ -28,6 +28,7 @@ import {
   withSimulatedCrashes,
 } from "@poolstream/faults";
 import { type FieldMapping, type FileFormat, FileSource, simulatedSensors } from "@poolstream/ingest";
+import type { MqttPublishSink, MqttSource } from "@poolstream/mqtt";
 import { type PipelineReport, type PipelineStats, pipeline } from "@poolstream/pipeline";
 import { WorkerPool } from "@poolstream/pool";
 import { priorityLanes, priorityValueGenerator } from "@poolstream/priority";
@@ -36,17 +37,33 @@ import { NdjsonSink, ResultsSink, type SinkSummary, SqliteSink, storedPosition }
 
 export type LaneMode = "fifo" | "priority";
 
+type MqttModule = typeof import("@poolstream/mqtt");
+
 /** Readings from a file (or "-" for standard input) instead of simulated sensors. */
 export interface FileInput {
+  readonly kind?: "file";
   readonly path: string;
   readonly format?: FileFormat;
   readonly fields?: FieldMapping;
 }
 
-/** Where outcomes go besides the report: an SQLite database (resumable) or NDJSON ("-" for standard output). */
+/** Readings from an MQTT broker's topics (a persistent QoS 1 session). */
+export interface MqttInput {
+  readonly kind: "mqtt";
+  /** `mqtt://host:port`. */
+  readonly server: string;
+  readonly topic: string;
+  readonly fields?: FieldMapping;
+}
+
+/**
+ * Where outcomes go besides the report: an SQLite database (resumable), NDJSON ("-" for standard output),
+ * or an MQTT topic (the CRITICAL lane's results, as alerts; `path` is its mqtt:// address).
+ */
 export type OutputSpec =
   | { readonly kind: "sqlite"; readonly path: string }
-  | { readonly kind: "ndjson"; readonly path: string };
+  | { readonly kind: "ndjson"; readonly path: string }
+  | { readonly kind: "mqtt-alerts"; readonly path: string };
 export type FailureMode = "fail" | "collect" | "dead-letter";
 /** Where kernels run: threads of this process, or child processes (isolated: a crash or memory blow-up ends only its child). */
 export type ExecutorMode = "workers" | "processes";
@@ -77,8 +94,12 @@ export interface SensorPipelineOptions {
   readonly log?: (line: string) => void;
   /** Called about once a second with the pipeline's stats. */
   readonly onStatus?: (stats: PipelineStats) => void;
-  /** Read this file instead of simulating sensors; the run ends with it. */
-  readonly input?: FileInput;
+  /** Read this file (the run ends with it) or subscribe to this broker, instead of simulating sensors. */
+  readonly input?: FileInput | MqttInput;
+  /** With an MQTT input: stop after this long (else at the signal). */
+  readonly inputDurationSec?: number;
+  /** Hears the MQTT source's connection news. */
+  readonly onInputNews?: (line: string) => void;
   /** Outputs besides the report. */
   readonly outputs?: readonly OutputSpec[];
   /** Sensors that fail after N readings, by index, to show source errors. */
@@ -95,7 +116,7 @@ export interface SensorPipelineResult {
   readonly deadLettersInLog: number | undefined;
   /** Set when the pipeline stopped on a failure; the report still says where every record went. */
   readonly failure: Error | undefined;
-  /** With a file input: its id, and where it resumed (the line after which it started), if it did. */
+  /** With a file or MQTT input: its id, and where it resumed (the line after which it started), if it did. */
   readonly input?: { readonly id: string; readonly resumedAfterLine: number | undefined };
   /** Rows and lines written to each output. */
   readonly outputs: readonly { readonly spec: OutputSpec; readonly written: number }[];
@@ -119,8 +140,20 @@ export async function runSensorPipeline(options: SensorPipelineOptions): Promise
     ...(options.log ? { log: options.log } : {}),
     ...clockOf(options),
   });
-  const file = options.input === undefined ? undefined : openInput(options.input, options.outputs ?? []);
-  const outputs = openOutputs(options.outputs ?? [], file?.source);
+  // The MQTT client is loaded only for a run that talks to a broker: it costs every other run's start-up.
+  const usesMqtt = options.input?.kind === "mqtt" || (options.outputs ?? []).some((o) => o.kind === "mqtt-alerts");
+  const mqttModule = usesMqtt ? await import("@poolstream/mqtt") : undefined;
+  const file =
+    options.input === undefined
+      ? undefined
+      : openInput(options.input, options.outputs ?? [], options.onInputNews, mqttModule);
+  const outputs = openOutputs(options.outputs ?? [], file?.source, mqttModule);
+  const endsAfterMs =
+    file === undefined
+      ? Math.max(1, options.durationSec * 1000)
+      : options.inputDurationSec === undefined
+        ? undefined
+        : Math.max(1, options.inputDurationSec * 1000);
   // The pipeline closes its sinks when it ends; this closes them if it never got to start.
   using _closeOutputs = {
     [Symbol.dispose]() {
@@ -145,7 +178,7 @@ export async function runSensorPipeline(options: SensorPipelineOptions): Promise
     failurePolicy: policyFor(onFailure, recovery, deadLetterLog),
     // The output that stores the source's position goes last: when it commits, every other sink has the batch.
     sinks: [sink, ...outputs.map(({ sink: output }) => output)],
-    ...(file === undefined ? { durationMs: Math.max(1, options.durationSec * 1000) } : {}),
+    ...(endsAfterMs === undefined ? {} : { durationMs: endsAfterMs }),
     maxWaitMs: (options.maxWaitSec ?? 0.5) * 1000,
     ...clockOf(options),
   });
@@ -174,10 +207,29 @@ export async function runSensorPipeline(options: SensorPipelineOptions): Promise
   };
 }
 
-/** The file source, resumed from the position the SQLite output holds for it (if any). */
-function openInput(input: FileInput, outputs: readonly OutputSpec[]) {
-  const probe = new FileSource({ path: input.path, ...(input.format ? { format: input.format } : {}) });
+/**
+ * The input: a file resumed from the position the SQLite output holds for it
+ * (if any), or an MQTT subscription whose messages are acknowledged when the
+ * SQLite output commits them (if there is one).
+ */
+function openInput(
+  input: FileInput | MqttInput,
+  outputs: readonly OutputSpec[],
+  news: ((line: string) => void) | undefined,
+  mqttModule: MqttModule | undefined,
+): { source: FileSource | MqttSource; resumedAfterLine: number | undefined } {
   const database = outputs.find((output) => output.kind === "sqlite");
+  if (input.kind === "mqtt") {
+    const source = new (mqttModule as MqttModule).MqttSource({
+      url: input.server,
+      topics: [input.topic],
+      ...(input.fields ? { fields: input.fields } : {}),
+      checkpoint: database !== undefined,
+      ...(news ? { log: news } : {}),
+    });
+    return { source, resumedAfterLine: undefined };
+  }
+  const probe = new FileSource({ path: input.path, ...(input.format ? { format: input.format } : {}) });
   const stored = database === undefined || input.path === "-" ? undefined : storedPosition(database.path, probe.id);
   const source = new FileSource({
     path: input.path,
@@ -192,11 +244,18 @@ function openInput(input: FileInput, outputs: readonly OutputSpec[]) {
 }
 
 /** The outputs, the SQLite one last and holding the file source's checkpoint. */
-function openOutputs(specs: readonly OutputSpec[], source: FileSource | undefined) {
-  const ordered = [...specs.filter((s) => s.kind !== "sqlite"), ...specs.filter((s) => s.kind === "sqlite")];
+function openOutputs(
+  specs: readonly OutputSpec[],
+  source: FileSource | MqttSource | undefined,
+  mqttModule: MqttModule | undefined,
+) {
+  const ordered: OutputSpec[] = [
+    ...specs.filter((s) => s.kind !== "sqlite"),
+    ...specs.filter((s) => s.kind === "sqlite"),
+  ];
   const opened: {
     spec: OutputSpec;
-    sink: NdjsonSink<SensorRecord> | SqliteSink<SensorRecord>;
+    sink: NdjsonSink<SensorRecord> | SqliteSink<SensorRecord> | MqttPublishSink<SensorRecord>;
     written: () => number;
   }[] = [];
   try {
@@ -204,6 +263,12 @@ function openOutputs(specs: readonly OutputSpec[], source: FileSource | undefine
       if (spec.kind === "ndjson") {
         const output = new NdjsonSink<SensorRecord>({ path: spec.path });
         opened.push({ spec, sink: output, written: () => output.lines });
+      } else if (spec.kind === "mqtt-alerts") {
+        const output: MqttPublishSink<SensorRecord> = new (mqttModule as MqttModule).MqttPublishSink<SensorRecord>({
+          url: spec.path,
+          lane: "CRITICAL",
+        });
+        opened.push({ spec, sink: output, written: () => output.published });
       } else {
         mkdirSync(dirname(spec.path), { recursive: true });
         const checkpoint = source?.checkpoint;

@@ -8,10 +8,13 @@
 
 import { existsSync } from "node:fs";
 import { type FieldMapping, parseFieldMapping } from "@poolstream/ingest";
+// The URL parser alone: the MQTT client is loaded only for a run that uses a broker.
+import { type MqttAddress, parseMqttUrl } from "@poolstream/mqtt/url";
 import { failUsage, readFlags } from "../cli/flags.ts";
 import { interruptSignal } from "../cli/interrupt.ts";
 import {
   type FileInput,
+  type MqttInput,
   type OutputSpec,
   runSensorPipeline,
   type SensorPipelineResult,
@@ -89,6 +92,11 @@ const program = {
       description:
         "which input fields fill sensorId, value, seq, timestamp, createdAt (e.g. sensorId=deviceId,value=reading)",
     },
+    alerts: {
+      type: "string",
+      placeholder: "mqtt://host:port/topic",
+      description: "publish the CRITICAL lane's results (use --lanes priority) to <topic>/<sensor> at QoS 1",
+    },
     output: {
       type: "string",
       placeholder: "sqlite:<db>|ndjson:<file>|-",
@@ -99,7 +107,7 @@ const program = {
 const flags = readFlags(program);
 const batchSize = parseBatchSize(flags["batch-size"]);
 const input = parseInput();
-const outputs = parseOutputs(flags.output);
+const outputs = [...parseOutputs(flags.output), ...parseAlerts(flags.alerts)];
 // With NDJSON on standard output, everything meant for a person goes to standard error.
 const say = outputs.some((o) => o.kind === "ndjson" && o.path === "-") ? console.error : console.log;
 
@@ -107,10 +115,21 @@ const interrupt = interruptSignal("start");
 const from =
   input === undefined
     ? `${flags.sensors} sensors every ${flags.interval} s`
-    : input.path === "-"
-      ? "standard input"
-      : input.path;
-const until = input === undefined ? `for ${flags.duration} s (seed ${flags.seed})` : "until the input ends";
+    : input.kind === "mqtt"
+      ? `${input.server}/${input.topic}`
+      : input.path === "-"
+        ? "standard input"
+        : input.path;
+// A broker never ends: it is read until Ctrl-C, or for --duration when that is given.
+const durationGiven = process.argv.some((arg) => arg === "--duration" || arg.startsWith("--duration="));
+const until =
+  input === undefined
+    ? `for ${flags.duration} s (seed ${flags.seed})`
+    : input.kind === "mqtt"
+      ? durationGiven
+        ? `for ${flags.duration} s`
+        : "until Ctrl-C"
+      : "until the input ends";
 say(
   `[start] ${from} → ${flags.lanes === "fifo" ? "one FIFO lane" : "CRITICAL/NORMAL lanes"} → ${batchSize === "auto" ? "adaptive batches" : `batches of ${batchSize}`} → ${flags.workers} ${flags.executor === "workers" ? "workers" : "child processes"}, on failure ${flags["on-failure"]}${outputs.length > 0 ? ` → ${flags.output}` : ""}, ${until}`,
 );
@@ -127,6 +146,8 @@ const result = await runSensorPipeline({
   dlqPath: flags.dlq,
   crashRate: flags["crash-rate"],
   ...(input === undefined ? {} : { input }),
+  ...(input?.kind === "mqtt" && durationGiven ? { inputDurationSec: flags.duration } : {}),
+  onInputNews: (line) => say(`[start] ${line}`),
   outputs,
   signal: interrupt,
   log: () => {}, // the status line below says the same once a second, however fast records arrive
@@ -144,7 +165,7 @@ function parseBatchSize(raw: string): number | "auto" {
   return size;
 }
 
-function parseInput(): FileInput | undefined {
+function parseInput(): FileInput | MqttInput | undefined {
   if (flags.input === undefined) {
     for (const name of ["format", "map"] as const) {
       if (flags[name] !== undefined) failUsage(program, `--${name} needs --input`);
@@ -161,8 +182,35 @@ function parseInput(): FileInput | undefined {
   } catch (error) {
     failUsage(program, `--map: ${(error as Error).message}`);
   }
+  if (flags.input.startsWith("mqtt://") || flags.input.startsWith("mqtts://")) {
+    if (format !== undefined) failUsage(program, "--format is for a file: MQTT payloads are JSON");
+    let address: MqttAddress;
+    try {
+      address = parseMqttUrl(flags.input);
+    } catch (error) {
+      return failUsage(program, `--input: ${(error as Error).message}`);
+    }
+    if (address.topic === "")
+      failUsage(program, "--input: name the topics to read, e.g. mqtt://127.0.0.1:1883/sensors/#");
+    return { kind: "mqtt", server: address.server, topic: address.topic, ...(fields ? { fields } : {}) };
+  }
   if (flags.input !== "-" && !existsSync(flags.input)) failUsage(program, `--input: no file at ${flags.input}`);
   return { path: flags.input, ...(format ? { format } : {}), ...(fields ? { fields } : {}) };
+}
+
+function parseAlerts(raw: string | undefined): OutputSpec[] {
+  if (raw === undefined) return [];
+  let address: MqttAddress;
+  try {
+    address = parseMqttUrl(raw);
+  } catch (error) {
+    return failUsage(program, `--alerts: ${(error as Error).message}`);
+  }
+  if (address.topic === "" || /[#+]/.test(address.topic)) {
+    failUsage(program, "--alerts: name one topic without wildcards, e.g. mqtt://127.0.0.1:1883/alerts");
+  }
+  if (flags.lanes !== "priority") failUsage(program, "--alerts publishes the CRITICAL lane: add --lanes priority");
+  return [{ kind: "mqtt-alerts", path: raw }];
 }
 
 function parseOutputs(raw: string | undefined): OutputSpec[] {
@@ -215,7 +263,7 @@ function formatReport({
         ({ spec, written: count }) =>
           [
             `output ${spec.kind}`,
-            `${spec.path === "-" ? "standard output" : spec.path}: ${formatNumber(count)} ${spec.kind === "sqlite" ? "rows written" : "lines"}`,
+            `${spec.path === "-" ? "standard output" : spec.path}: ${formatNumber(count)} ${spec.kind === "sqlite" ? "rows written" : spec.kind === "ndjson" ? "lines" : "alerts published"}`,
           ] as const,
       ),
       ...(deadLettersInLog === undefined ? [] : [["dead-letter log", `${deadLettersInLog} entries`] as const]),
