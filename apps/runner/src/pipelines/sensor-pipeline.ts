@@ -28,6 +28,7 @@ import {
   withSimulatedCrashes,
 } from "@poolstream/faults";
 import { type FieldMapping, type FileFormat, FileSource, simulatedSensors } from "@poolstream/ingest";
+import type { JetStreamPublishSink, JetStreamSource } from "@poolstream/jetstream";
 import type { MqttPublishSink, MqttSource } from "@poolstream/mqtt";
 import { type PipelineReport, type PipelineStats, pipeline } from "@poolstream/pipeline";
 import { WorkerPool } from "@poolstream/pool";
@@ -38,12 +39,27 @@ import { NdjsonSink, ResultsSink, type SinkSummary, SqliteSink, storedPosition }
 export type LaneMode = "fifo" | "priority";
 
 type MqttModule = typeof import("@poolstream/mqtt");
+type JetStreamModule = typeof import("@poolstream/jetstream");
+/** The broker clients a run needs, loaded only then: each costs every other run's start-up. */
+interface BrokerModules {
+  readonly mqtt: MqttModule | undefined;
+  readonly jetstream: JetStreamModule | undefined;
+}
 
 /** Readings from a file (or "-" for standard input) instead of simulated sensors. */
 export interface FileInput {
   readonly kind?: "file";
   readonly path: string;
   readonly format?: FileFormat;
+  readonly fields?: FieldMapping;
+}
+
+/** Readings from a JetStream stream (a durable consumer), the stream that keeps `<prefix>.>`. */
+export interface JetStreamInput {
+  readonly kind: "jetstream";
+  /** `nats://host:port`. */
+  readonly server: string;
+  readonly prefix: string;
   readonly fields?: FieldMapping;
 }
 
@@ -63,7 +79,8 @@ export interface MqttInput {
 export type OutputSpec =
   | { readonly kind: "sqlite"; readonly path: string }
   | { readonly kind: "ndjson"; readonly path: string }
-  | { readonly kind: "mqtt-alerts"; readonly path: string };
+  | { readonly kind: "mqtt-alerts"; readonly path: string }
+  | { readonly kind: "jetstream-alerts"; readonly path: string };
 export type FailureMode = "fail" | "collect" | "dead-letter";
 /** Where kernels run: threads of this process, or child processes (isolated: a crash or memory blow-up ends only its child). */
 export type ExecutorMode = "workers" | "processes";
@@ -95,7 +112,7 @@ export interface SensorPipelineOptions {
   /** Called about once a second with the pipeline's stats. */
   readonly onStatus?: (stats: PipelineStats) => void;
   /** Read this file (the run ends with it) or subscribe to this broker, instead of simulating sensors. */
-  readonly input?: FileInput | MqttInput;
+  readonly input?: FileInput | MqttInput | JetStreamInput;
   /** With an MQTT input: stop after this long (else at the signal). */
   readonly inputDurationSec?: number;
   /** Hears the MQTT source's connection news. */
@@ -116,7 +133,7 @@ export interface SensorPipelineResult {
   readonly deadLettersInLog: number | undefined;
   /** Set when the pipeline stopped on a failure; the report still says where every record went. */
   readonly failure: Error | undefined;
-  /** With a file or MQTT input: its id, and where it resumed (the line after which it started), if it did. */
+  /** With a file or broker input: its id, and where it resumed (the line after which it started), if it did. */
   readonly input?: { readonly id: string; readonly resumedAfterLine: number | undefined };
   /** Rows and lines written to each output. */
   readonly outputs: readonly { readonly spec: OutputSpec; readonly written: number }[];
@@ -140,14 +157,17 @@ export async function runSensorPipeline(options: SensorPipelineOptions): Promise
     ...(options.log ? { log: options.log } : {}),
     ...clockOf(options),
   });
-  // The MQTT client is loaded only for a run that talks to a broker: it costs every other run's start-up.
-  const usesMqtt = options.input?.kind === "mqtt" || (options.outputs ?? []).some((o) => o.kind === "mqtt-alerts");
-  const mqttModule = usesMqtt ? await import("@poolstream/mqtt") : undefined;
+  const uses = (kind: string) =>
+    options.input?.kind === kind || (options.outputs ?? []).some((o) => o.kind === `${kind}-alerts`);
+  const brokers: BrokerModules = {
+    mqtt: uses("mqtt") ? await import("@poolstream/mqtt") : undefined,
+    jetstream: uses("jetstream") ? await import("@poolstream/jetstream") : undefined,
+  };
   const file =
     options.input === undefined
       ? undefined
-      : openInput(options.input, options.outputs ?? [], options.onInputNews, mqttModule);
-  const outputs = openOutputs(options.outputs ?? [], file?.source, mqttModule);
+      : openInput(options.input, options.outputs ?? [], options.onInputNews, brokers);
+  const outputs = openOutputs(options.outputs ?? [], file?.source, brokers);
   const endsAfterMs =
     file === undefined
       ? Math.max(1, options.durationSec * 1000)
@@ -213,14 +233,26 @@ export async function runSensorPipeline(options: SensorPipelineOptions): Promise
  * SQLite output commits them (if there is one).
  */
 function openInput(
-  input: FileInput | MqttInput,
+  input: FileInput | MqttInput | JetStreamInput,
   outputs: readonly OutputSpec[],
   news: ((line: string) => void) | undefined,
-  mqttModule: MqttModule | undefined,
-): { source: FileSource | MqttSource; resumedAfterLine: number | undefined } {
+  brokers: BrokerModules,
+): { source: FileSource | MqttSource | JetStreamSource; resumedAfterLine: number | undefined } {
   const database = outputs.find((output) => output.kind === "sqlite");
+  if (input.kind === "jetstream") {
+    const { JetStreamSource: Source, streamNameOf } = brokers.jetstream as JetStreamModule;
+    const source = new Source({
+      url: input.server,
+      stream: streamNameOf(input.prefix),
+      subjects: [`${input.prefix}.>`],
+      ...(input.fields ? { fields: input.fields } : {}),
+      checkpoint: database !== undefined,
+      ...(news ? { log: news } : {}),
+    });
+    return { source, resumedAfterLine: undefined };
+  }
   if (input.kind === "mqtt") {
-    const source = new (mqttModule as MqttModule).MqttSource({
+    const source = new (brokers.mqtt as MqttModule).MqttSource({
       url: input.server,
       topics: [input.topic],
       ...(input.fields ? { fields: input.fields } : {}),
@@ -246,8 +278,8 @@ function openInput(
 /** The outputs, the SQLite one last and holding the file source's checkpoint. */
 function openOutputs(
   specs: readonly OutputSpec[],
-  source: FileSource | MqttSource | undefined,
-  mqttModule: MqttModule | undefined,
+  source: FileSource | MqttSource | JetStreamSource | undefined,
+  brokers: BrokerModules,
 ) {
   const ordered: OutputSpec[] = [
     ...specs.filter((s) => s.kind !== "sqlite"),
@@ -255,7 +287,11 @@ function openOutputs(
   ];
   const opened: {
     spec: OutputSpec;
-    sink: NdjsonSink<SensorRecord> | SqliteSink<SensorRecord> | MqttPublishSink<SensorRecord>;
+    sink:
+      | NdjsonSink<SensorRecord>
+      | SqliteSink<SensorRecord>
+      | MqttPublishSink<SensorRecord>
+      | JetStreamPublishSink<SensorRecord>;
     written: () => number;
   }[] = [];
   try {
@@ -264,10 +300,15 @@ function openOutputs(
         const output = new NdjsonSink<SensorRecord>({ path: spec.path });
         opened.push({ spec, sink: output, written: () => output.lines });
       } else if (spec.kind === "mqtt-alerts") {
-        const output: MqttPublishSink<SensorRecord> = new (mqttModule as MqttModule).MqttPublishSink<SensorRecord>({
+        const output: MqttPublishSink<SensorRecord> = new (brokers.mqtt as MqttModule).MqttPublishSink<SensorRecord>({
           url: spec.path,
           lane: "CRITICAL",
         });
+        opened.push({ spec, sink: output, written: () => output.published });
+      } else if (spec.kind === "jetstream-alerts") {
+        const output: JetStreamPublishSink<SensorRecord> = new (
+          brokers.jetstream as JetStreamModule
+        ).JetStreamPublishSink<SensorRecord>({ url: spec.path, lane: "CRITICAL" });
         opened.push({ spec, sink: output, written: () => output.published });
       } else {
         mkdirSync(dirname(spec.path), { recursive: true });

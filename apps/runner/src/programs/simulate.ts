@@ -1,18 +1,21 @@
 /**
- * `bun run simulate --to mqtt://127.0.0.1:1883/sensors`: publishes simulated
- * sensor readings to a broker at a steady rate, one JSON message per reading
- * (`{ sensorId, seq, value, timestamp }` on `<topic>/<sensor>`, QoS 1), so a
- * pipeline reading that broker (`bun run start --input mqtt://…/sensors/#`)
+ * `bun run simulate --to mqtt://127.0.0.1:1883/sensors` (or
+ * `nats://127.0.0.1:4222/readings`): publishes simulated sensor readings at a
+ * steady rate, one JSON message per reading (`{ sensorId, seq, value,
+ * timestamp }` on `<topic>/<sensor>` at QoS 1, or on `<prefix>.<sensor>` into
+ * the JetStream stream that keeps `<prefix>.>`), so a pipeline reading it
+ * (`bun run start --input mqtt://…/sensors/#`, `--input nats://…/readings`)
  * has live data. Prints a status line once a second and a report at the end;
  * Ctrl-C stops it and reports.
  */
 import { createRandom } from "@poolstream/core";
-import { type MqttAddress, parseMqttUrl } from "@poolstream/mqtt";
+import { parseNatsUrl } from "@poolstream/jetstream/url";
+import { parseMqttUrl } from "@poolstream/mqtt/url";
 import { priorityValueGenerator } from "@poolstream/priority";
-import mqtt from "mqtt";
 import { failUsage, readFlags } from "../cli/flags.ts";
 import { interruptSignal } from "../cli/interrupt.ts";
 import { formatKeyValues, formatNumber } from "../report/text.ts";
+import { connectPublisher, type Publisher } from "../simulate/publishers.ts";
 
 const program = {
   usage: "bun run simulate",
@@ -43,16 +46,27 @@ const program = {
   },
 } as const;
 const flags = readFlags(program);
-if (flags.to === undefined)
-  failUsage(program, "--to is needed: the broker and topic, e.g. mqtt://127.0.0.1:1883/sensors");
-let address: MqttAddress;
+if (flags.to === undefined) {
+  failUsage(
+    program,
+    "--to is needed: the broker and topic, e.g. mqtt://127.0.0.1:1883/sensors or nats://127.0.0.1:4222/readings",
+  );
+}
+const to = flags.to;
+let target: { readonly kind: "mqtt" | "jetstream"; readonly server: string; readonly where: string };
 try {
-  address = parseMqttUrl(flags.to);
+  if (to.startsWith("nats://")) {
+    const { server, prefix } = parseNatsUrl(to);
+    if (prefix === "") throw new Error("name a subject prefix, e.g. nats://127.0.0.1:4222/readings");
+    target = { kind: "jetstream", server, where: prefix };
+  } else {
+    const { server, topic } = parseMqttUrl(to);
+    if (topic === "" || /[#+]/.test(topic))
+      throw new Error("name one topic without wildcards, e.g. mqtt://127.0.0.1:1883/sensors");
+    target = { kind: "mqtt", server, where: topic };
+  }
 } catch (error) {
   failUsage(program, `--to: ${(error as Error).message}`);
-}
-if (address.topic === "" || /[#+]/.test(address.topic)) {
-  failUsage(program, "--to: name one topic without wildcards, e.g. mqtt://127.0.0.1:1883/sensors");
 }
 
 /** Messages published and not yet acknowledged by the broker, at most: the rest wait here. */
@@ -61,19 +75,13 @@ const interrupt = interruptSignal("simulate");
 const random = createRandom(flags.seed);
 const nextValue = priorityValueGenerator(flags["critical-share"]);
 const seqs = new Array<number>(flags.sensors).fill(0);
+const separator = target.kind === "mqtt" ? "/" : ".";
 console.log(
-  `[simulate] ${flags.sensors} sensors, ${formatNumber(flags.rate)} readings/s → ${address.server}/${address.topic}/<sensor>, ${flags.duration === 0 ? "until Ctrl-C" : `for ${flags.duration} s`}`,
+  `[simulate] ${flags.sensors} sensors, ${formatNumber(flags.rate)} readings/s → ${target.server}/${target.where}${separator}<sensor>, ${flags.duration === 0 ? "until Ctrl-C" : `for ${flags.duration} s`}`,
 );
-const client = mqtt.connect(address.server, { protocolVersion: 5, reconnectPeriod: 1000, connectTimeout: 5000 });
-let lastProblem = "";
-client.on("error", (error) => {
-  if (error.message === lastProblem) return;
-  lastProblem = error.message;
-  console.error(`[simulate] ${address.server}: ${error.message}; trying again`);
-});
-client.on("connect", () => {
-  lastProblem = "";
-  console.log(`[simulate] connected to ${address.server}`);
+const client: Publisher = connectPublisher(target.kind, target.server, target.where, {
+  connected: () => console.log(`[simulate] connected to ${target.server}`),
+  problem: (message) => console.error(`[simulate] ${target.server}: ${message}; trying again`),
 });
 
 const started = performance.now();
@@ -98,24 +106,29 @@ while (!interrupt.aborted && performance.now() < deadline) {
     });
     inFlight++;
     published++;
-    client.publish(`${address.topic}/${sensorId}`, message, { qos: 1 }, (error) => {
-      inFlight--;
-      if (!error) acknowledged++;
-    });
+    client.publish(sensorId, seq, message).then(
+      () => {
+        inFlight--;
+        acknowledged++;
+      },
+      () => {
+        inFlight--;
+      },
+    );
   }
   if (now - lastStatus >= 1000) {
     lastStatus = now;
     const seconds = (now - started) / 1000;
     console.log(
-      `[simulate] ${seconds.toFixed(1)} s · ${formatNumber(published)} published · ${formatNumber(acknowledged)} acknowledged · ${formatNumber(Math.round(acknowledged / seconds))}/s${client.connected ? "" : " · not connected"}`,
+      `[simulate] ${seconds.toFixed(1)} s · ${formatNumber(published)} published · ${formatNumber(acknowledged)} acknowledged · ${formatNumber(Math.round(acknowledged / seconds))}/s${client.connected() ? "" : " · not connected"}`,
     );
   }
   await Bun.sleep(5);
 }
 // What was published is acknowledged (or the broker is gone) before the report.
 const waitUntil = performance.now() + 5_000;
-while (inFlight > 0 && performance.now() < waitUntil && client.connected) await Bun.sleep(10);
-await client.endAsync(inFlight > 0).catch(() => {});
+while (inFlight > 0 && performance.now() < waitUntil && client.connected()) await Bun.sleep(10);
+await client.close(inFlight > 0);
 const elapsedSec = (performance.now() - started) / 1000;
 console.log(
   `\n${formatKeyValues([

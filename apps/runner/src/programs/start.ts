@@ -9,11 +9,13 @@
 import { existsSync } from "node:fs";
 import { type FieldMapping, parseFieldMapping } from "@poolstream/ingest";
 // The URL parser alone: the MQTT client is loaded only for a run that uses a broker.
+import { type NatsAddress, parseNatsUrl } from "@poolstream/jetstream/url";
 import { type MqttAddress, parseMqttUrl } from "@poolstream/mqtt/url";
 import { failUsage, readFlags } from "../cli/flags.ts";
 import { interruptSignal } from "../cli/interrupt.ts";
 import {
   type FileInput,
+  type JetStreamInput,
   type MqttInput,
   type OutputSpec,
   runSensorPipeline,
@@ -77,9 +79,9 @@ const program = {
     },
     input: {
       type: "string",
-      placeholder: "file|-",
+      placeholder: "file|-|mqtt://…|nats://…",
       description:
-        "read readings from an NDJSON or CSV file (or - for standard input) instead of simulating sensors; the run ends with it",
+        "read readings from an NDJSON or CSV file or - (standard input; the run ends with it), an MQTT broker's topics (mqtt://host:port/sensors/#) or a JetStream stream (nats://host:port/readings; both until Ctrl-C or --duration)",
     },
     format: {
       type: "string",
@@ -94,8 +96,9 @@ const program = {
     },
     alerts: {
       type: "string",
-      placeholder: "mqtt://host:port/topic",
-      description: "publish the CRITICAL lane's results (use --lanes priority) to <topic>/<sensor> at QoS 1",
+      placeholder: "mqtt://host:port/topic|nats://host:port/prefix",
+      description:
+        "publish the CRITICAL lane's results (use --lanes priority) to <topic>/<sensor> (MQTT, QoS 1) or <prefix>.<sensor> (JetStream)",
     },
     output: {
       type: "string",
@@ -117,15 +120,17 @@ const from =
     ? `${flags.sensors} sensors every ${flags.interval} s`
     : input.kind === "mqtt"
       ? `${input.server}/${input.topic}`
-      : input.path === "-"
-        ? "standard input"
-        : input.path;
+      : input.kind === "jetstream"
+        ? `${input.server}/${input.prefix}`
+        : input.path === "-"
+          ? "standard input"
+          : input.path;
 // A broker never ends: it is read until Ctrl-C, or for --duration when that is given.
 const durationGiven = process.argv.some((arg) => arg === "--duration" || arg.startsWith("--duration="));
 const until =
   input === undefined
     ? `for ${flags.duration} s (seed ${flags.seed})`
-    : input.kind === "mqtt"
+    : input.kind === "mqtt" || input.kind === "jetstream"
       ? durationGiven
         ? `for ${flags.duration} s`
         : "until Ctrl-C"
@@ -146,7 +151,9 @@ const result = await runSensorPipeline({
   dlqPath: flags.dlq,
   crashRate: flags["crash-rate"],
   ...(input === undefined ? {} : { input }),
-  ...(input?.kind === "mqtt" && durationGiven ? { inputDurationSec: flags.duration } : {}),
+  ...((input?.kind === "mqtt" || input?.kind === "jetstream") && durationGiven
+    ? { inputDurationSec: flags.duration }
+    : {}),
   onInputNews: (line) => say(`[start] ${line}`),
   outputs,
   signal: interrupt,
@@ -165,7 +172,7 @@ function parseBatchSize(raw: string): number | "auto" {
   return size;
 }
 
-function parseInput(): FileInput | MqttInput | undefined {
+function parseInput(): FileInput | MqttInput | JetStreamInput | undefined {
   if (flags.input === undefined) {
     for (const name of ["format", "map"] as const) {
       if (flags[name] !== undefined) failUsage(program, `--${name} needs --input`);
@@ -181,6 +188,18 @@ function parseInput(): FileInput | MqttInput | undefined {
     fields = flags.map === undefined ? undefined : parseFieldMapping(flags.map);
   } catch (error) {
     failUsage(program, `--map: ${(error as Error).message}`);
+  }
+  if (flags.input.startsWith("nats://")) {
+    if (format !== undefined) failUsage(program, "--format is for a file: JetStream payloads are JSON");
+    let address: NatsAddress;
+    try {
+      address = parseNatsUrl(flags.input);
+    } catch (error) {
+      return failUsage(program, `--input: ${(error as Error).message}`);
+    }
+    if (address.prefix === "")
+      failUsage(program, "--input: name the subjects' prefix, e.g. nats://127.0.0.1:4222/readings");
+    return { kind: "jetstream", server: address.server, prefix: address.prefix, ...(fields ? { fields } : {}) };
   }
   if (flags.input.startsWith("mqtt://") || flags.input.startsWith("mqtts://")) {
     if (format !== undefined) failUsage(program, "--format is for a file: MQTT payloads are JSON");
@@ -200,6 +219,17 @@ function parseInput(): FileInput | MqttInput | undefined {
 
 function parseAlerts(raw: string | undefined): OutputSpec[] {
   if (raw === undefined) return [];
+  if (flags.lanes !== "priority") failUsage(program, "--alerts publishes the CRITICAL lane: add --lanes priority");
+  if (raw.startsWith("nats://")) {
+    let nats: NatsAddress;
+    try {
+      nats = parseNatsUrl(raw);
+    } catch (error) {
+      return failUsage(program, `--alerts: ${(error as Error).message}`);
+    }
+    if (nats.prefix === "") failUsage(program, "--alerts: name a subject prefix, e.g. nats://127.0.0.1:4222/alerts");
+    return [{ kind: "jetstream-alerts", path: raw }];
+  }
   let address: MqttAddress;
   try {
     address = parseMqttUrl(raw);
@@ -209,7 +239,6 @@ function parseAlerts(raw: string | undefined): OutputSpec[] {
   if (address.topic === "" || /[#+]/.test(address.topic)) {
     failUsage(program, "--alerts: name one topic without wildcards, e.g. mqtt://127.0.0.1:1883/alerts");
   }
-  if (flags.lanes !== "priority") failUsage(program, "--alerts publishes the CRITICAL lane: add --lanes priority");
   return [{ kind: "mqtt-alerts", path: raw }];
 }
 
