@@ -119,11 +119,13 @@ describe("JetStreamSource with a real nats-server", () => {
     const report = await running;
     expect(report.accounting).toMatchObject({ entered: 10_000, results: 10_000, holds: true });
     expect(source.unacknowledged).toBe(0);
-    const manager = await jetstreamManager(await connect({ servers: server.url }));
-    const info = await manager.consumers.info("BULK", "poolstream");
+    // Stopped cleanly: its connection is gone from the server.
+    expect(await server.connections()).toBe(0);
+    const connection = await connect({ servers: server.url });
+    const info = await (await jetstreamManager(connection)).consumers.info("BULK", "poolstream");
     expect(info.num_ack_pending).toBe(0);
     expect(info.num_pending).toBe(0);
-    await manager.getOptions();
+    await connection.drain();
   }, 60_000);
 
   test("payloads that are not readings are error records; the sensor id comes from the subject", async () => {

@@ -100,6 +100,8 @@ describe("MqttSource with a real Mosquitto", () => {
     const report = await running;
     expect(report.accounting).toMatchObject({ entered: 10_000, results: 10_000, holds: true });
     expect(source.unacknowledged).toBe(0);
+    // Stopped cleanly: the broker counts no client but the one asking.
+    expect(await broker.clientsConnected()).toBe(0);
   }, 60_000);
 
   test("a payload that is not a reading is an error record; the sensor id comes from the topic when the payload has none", async () => {

@@ -13,6 +13,8 @@ export interface NatsServer {
   /** `nats://127.0.0.1:<port>`. */
   readonly url: string;
   readonly port: number;
+  /** Clients connected now, from the server's monitoring endpoint. */
+  connections(): Promise<number>;
   stop(): Promise<void>;
   /** Stops it and starts it again on the same port and store. */
   restart(): Promise<void>;
@@ -55,9 +57,10 @@ export async function startNatsServer(): Promise<NatsServer> {
   const binary = natsServerBinary();
   const dir = mkdtempSync(join(tmpdir(), "poolstream-nats-"));
   const port = freePort();
+  const monitor = freePort();
   let running: ReturnType<typeof Bun.spawn> | undefined;
   const start = async () => {
-    running = Bun.spawn([binary, "-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dir], {
+    running = Bun.spawn([binary, "-a", "127.0.0.1", "-p", String(port), "-m", String(monitor), "-js", "-sd", dir], {
       stdout: "ignore",
       stderr: "ignore",
     });
@@ -71,6 +74,10 @@ export async function startNatsServer(): Promise<NatsServer> {
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
+    async connections() {
+      const response = await fetch(`http://127.0.0.1:${monitor}/connz`);
+      return ((await response.json()) as { num_connections: number }).num_connections;
+    },
     async stop() {
       await halt();
       rmSync(dir, { recursive: true, force: true });
