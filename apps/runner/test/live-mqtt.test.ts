@@ -48,8 +48,20 @@ describe("simulate → MQTT → start → SQLite and alerts", () => {
       ],
       { cwd: runner, stdout: "pipe", stderr: "pipe" },
     );
-    const startOutput = new Response(start.stdout).text();
-    await Bun.sleep(1500); // connected and subscribed
+    // Published only once the pipeline is subscribed: before that, a reading has no session to wait in.
+    const reader = start.stdout.getReader();
+    const decoder = new TextDecoder();
+    let seen = "";
+    while (!seen.includes("subscribed to")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += decoder.decode(value, { stream: true });
+    }
+    const startOutput = (async () => {
+      for (let next = await reader.read(); !next.done; next = await reader.read())
+        seen += decoder.decode(next.value, { stream: true });
+      return seen;
+    })();
     const simulate = Bun.spawnSync(
       [
         "bun",

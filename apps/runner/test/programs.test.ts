@@ -114,14 +114,13 @@ describe("the runner's programs, end to end", () => {
   test("a program ends when the `bun run` wrapper that started it is killed with SIGKILL", async () => {
     const wrapper = Bun.spawn(["bun", "run", "start", "--duration", "60"], {
       cwd: `${runnerDir}/../..`,
-      stdout: "ignore",
+      stdout: "pipe",
       stderr: "ignore",
     });
-    let program: number | undefined;
-    for (let i = 0; i < 100 && program === undefined; i++) {
-      await Bun.sleep(100);
-      program = childrenOf(wrapper.pid)[0];
-    }
+    // Killed once the program is running (it has printed its first line), as a person would: killed
+    // earlier, before the program has read who its parent is, it would take init for its parent.
+    await wrapper.stdout.getReader().read();
+    const program = childrenOf(wrapper.pid)[0];
     expect(program).toBeDefined();
     wrapper.kill("SIGKILL");
     await wrapper.exited;

@@ -21,7 +21,14 @@ const dir = mkdtempSync(join(tmpdir(), "poolstream-jetstream-"));
 beforeAll(async () => {
   server = await startNatsServer();
 });
+// Consumers a failed test did not stop: killed, so that none outlives the run (and holds its output open).
+const children = new Set<Bun.Subprocess>();
+function track<T extends Bun.Subprocess>(child: T): T {
+  children.add(child);
+  return child;
+}
 afterAll(async () => {
+  for (const child of children) child.kill("SIGKILL");
   await server.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -167,7 +174,8 @@ describe("JetStreamSource with a real nats-server", () => {
       const stream = `CRASH${trial}`;
       await publish(stream, `crash${trial}`, 1_000);
       const path = join(dir, `crash-${trial}.sqlite`);
-      const start = () => Bun.spawn(["bun", consumer, server.url, stream, path], { stdout: "pipe", stderr: "inherit" });
+      const start = () =>
+        track(Bun.spawn(["bun", consumer, server.url, stream, path], { stdout: "pipe", stderr: "inherit" }));
       let child = start();
       await child.stdout.getReader().read();
       // Killed once it has written a random share of the stream: while rows are being written.

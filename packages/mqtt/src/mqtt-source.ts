@@ -159,6 +159,7 @@ export class MqttSource implements Source<SensorRecord> {
       log(`connected to ${options.url}`);
       client.subscribe([...options.topics], { qos: 1 }, (error) => {
         if (error) log(`could not subscribe to ${options.topics.join(", ")}: ${error.message}`);
+        else log(`subscribed to ${options.topics.join(", ")}`);
       });
     });
     client.on("offline", () => {

@@ -20,7 +20,14 @@ const dir = mkdtempSync(join(tmpdir(), "poolstream-mqtt-"));
 beforeAll(async () => {
   broker = await startMosquitto();
 });
+// Consumers a failed test did not stop: killed, so that none outlives the run (and holds its output open).
+const children = new Set<Bun.Subprocess>();
+function track<T extends Bun.Subprocess>(child: T): T {
+  children.add(child);
+  return child;
+}
 afterAll(async () => {
+  for (const child of children) child.kill("SIGKILL");
   await broker.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -157,7 +164,7 @@ describe("MqttSource with a real Mosquitto", () => {
     const path = join(dir, "crash.sqlite");
     const consumer = new URL("./fixtures/consume.ts", import.meta.url).pathname;
     const start = () =>
-      Bun.spawn(["bun", consumer, broker.url, "crash/#", path], { stdout: "pipe", stderr: "inherit" });
+      track(Bun.spawn(["bun", consumer, broker.url, "crash/#", path], { stdout: "pipe", stderr: "inherit" }));
     const random = createRandom(5);
     let child = start();
     await child.stdout.getReader().read(); // it says it is consuming
@@ -177,7 +184,9 @@ describe("MqttSource with a real Mosquitto", () => {
       await child.stdout.getReader().read();
     }
     await publishing;
-    expect(await until(() => count(path) === 5_000, 30_000)).toBe(true);
+    const complete = await until(() => count(path) === 5_000, 60_000);
+    if (!complete) console.log(`after 60 s: ${count(path)} of 5,000 rows, ${JSON.stringify(rows(path))}`);
+    expect(complete).toBe(true);
     child.kill("SIGTERM");
     expect(await child.exited).toBe(0);
     console.log(`mqtt crash test: ${kills} SIGKILLs, ${midRun} while rows were being written`);
