@@ -22,6 +22,8 @@ export const ErrorCode = {
   source: "SOURCE",
   pipelineFailed: "PIPELINE_FAILED",
   nestedPool: "NESTED_POOL",
+  deliveryLimit: "DELIVERY_LIMIT",
+  malformedMessage: "MALFORMED_MESSAGE",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -201,6 +203,30 @@ export class NestedPoolError extends PoolstreamError {
   override readonly name = "NestedPoolError";
   constructor(message: string) {
     super(ErrorCode.nestedPool, message);
+  }
+}
+
+/**
+ * A task was delivered to workers as many times as its executor allows and
+ * never answered: each worker that took it died or lost it (a remote
+ * executor's `MaxDeliver`). Like a crash, the pipeline's failure policy
+ * decides what happens to its records.
+ */
+export class DeliveryLimitError extends PoolstreamError {
+  override readonly name = "DeliveryLimitError";
+  constructor(readonly deliveries: number) {
+    super(
+      ErrorCode.deliveryLimit,
+      `delivered ${deliveries} times and never answered: every worker that took it was lost`,
+    );
+  }
+}
+
+/** A message that crossed a process boundary could not be read: truncated, not the format, or naming what is not there. */
+export class MalformedMessageError extends PoolstreamError {
+  override readonly name = "MalformedMessageError";
+  constructor(message: string) {
+    super(ErrorCode.malformedMessage, message);
   }
 }
 

@@ -39,9 +39,11 @@ export { Deque } from "./deque.ts";
 export { checkDurationMs, durationError, isDurationMs, MAX_DURATION_MS } from "./durations.ts";
 export {
   AbortError,
+  DeliveryLimitError,
   ErrorCode,
   InvalidArgumentError,
   InvalidRecordError,
+  MalformedMessageError,
   NestedPoolError,
   PipelineFailedError,
   PoolClosedError,
@@ -92,4 +94,11 @@ export type { Sink, SinkBatch } from "./sink.ts";
 export type { RecordTarget, Source, SourceError, SourceReport } from "./source.ts";
 export { type Distribution, mean, percentile, SampleRecorder, summarize } from "./stats.ts";
 export { StoppableReader } from "./stoppable-reader.ts";
+export {
+  decodeFromStore,
+  decodeTaggedJson,
+  encodeForStore,
+  encodeTaggedJson,
+  type UnstorableValue,
+} from "./tagged-json.ts";
 export { collectTransferables } from "./transferables.ts";

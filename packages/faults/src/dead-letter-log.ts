@@ -15,7 +15,9 @@
 import { Database } from "bun:sqlite";
 import {
   checkDurationMs,
+  decodeFromStore,
   type Executor,
+  encodeForStore,
   InvalidArgumentError,
   type Kernel,
   StorageError,
@@ -23,7 +25,6 @@ import {
   TaskTimeoutError,
   toError,
 } from "@poolstream/core";
-import { decodeFromStore, encodeForStore } from "./store-codec.ts";
 
 export interface DeadLetterEntry {
   readonly id: number;

@@ -1,4 +1,6 @@
 /** @poolstream/faults: failure policies, error records and poison pills, crash simulation, a durable dead-letter log. */
+
+export { decodeFromStore, encodeForStore, type UnstorableValue } from "@poolstream/core";
 export {
   type DeadLetterEntry,
   DeadLetterLog,
@@ -39,4 +41,3 @@ export {
   successEntry,
 } from "./kernels/index.ts";
 export { type SimulatedCrashOptions, withSimulatedCrashes } from "./simulated-crashes.ts";
-export { decodeFromStore, encodeForStore, type UnstorableValue } from "./store-codec.ts";

@@ -1,5 +1,5 @@
 /**
- * JSON that keeps what JSON cannot. A dead letter is often exactly the record
+ * Tagged JSON: JSON that keeps what JSON cannot. A dead letter is often exactly the record
  * JSON would alter, and it must come back unchanged, so these are written as
  * small tagged objects (`{ "$poolstream": kind, "v": payload }`) and read back
  * as themselves: NaN, ±Infinity, -0, undefined, bigint, Date, Map, Set, typed
@@ -12,7 +12,15 @@
  * What cannot be stored is stored as an explicit description instead, never
  * as `{}`: a function, a symbol, a cycle back to an enclosing object, or a
  * property whose getter throws reads back as an `UnstorableValue`.
+ *
+ * Given a list to fill (`binary`), ArrayBuffers and the typed arrays over
+ * them are not written as JSON numbers but set aside as whole buffers, the
+ * JSON naming each by its place in the list (and a view by its buffer,
+ * offset and length, so views sharing a buffer still share it when read
+ * back). A wire format sends the buffers as bytes beside the JSON.
  */
+
+import { InvalidArgumentError } from "./errors.ts";
 
 const TAG = "$poolstream";
 
@@ -56,7 +64,13 @@ function encodeNumber(value: number): Tagged | number {
   return value;
 }
 
-function encodeValue(value: unknown, ancestors: Set<object>): unknown {
+/** What an encoding carries along: the objects it is inside of, and where buffers go when they go out of band. */
+interface EncodeContext {
+  readonly ancestors: Set<object>;
+  readonly binary: ArrayBufferLike[] | undefined;
+}
+
+function encodeValue(value: unknown, context: EncodeContext): unknown {
   switch (typeof value) {
     case "number":
       return encodeNumber(value);
@@ -74,28 +88,32 @@ function encodeValue(value: unknown, ancestors: Set<object>): unknown {
       return value;
   }
   if (value === null) return null;
-  if (ancestors.has(value)) return unstorable("cycle", "a reference back to an enclosing object");
-  ancestors.add(value);
+  if (context.ancestors.has(value)) return unstorable("cycle", "a reference back to an enclosing object");
+  context.ancestors.add(value);
   try {
-    return encodeObject(value, ancestors);
+    return encodeObject(value, context);
   } finally {
-    ancestors.delete(value);
+    context.ancestors.delete(value);
   }
 }
 
-function encodeObject(value: object, ancestors: Set<object>): unknown {
-  if (Array.isArray(value)) return value.map((item) => encodeValue(item, ancestors));
+function encodeObject(value: object, context: EncodeContext): unknown {
+  if (context.binary !== undefined) {
+    const outOfBand = encodeOutOfBand(value, context.binary);
+    if (outOfBand !== undefined) return outOfBand;
+  }
+  if (Array.isArray(value)) return value.map((item) => encodeValue(item, context));
   if (value instanceof Date) return tagged("Date", encodeNumber(value.getTime()));
   if (value instanceof Map) {
     return tagged(
       "Map",
-      [...value].map(([key, item]) => [encodeValue(key, ancestors), encodeValue(item, ancestors)]),
+      [...value].map(([key, item]) => [encodeValue(key, context), encodeValue(item, context)]),
     );
   }
   if (value instanceof Set)
     return tagged(
       "Set",
-      [...value].map((item) => encodeValue(item, ancestors)),
+      [...value].map((item) => encodeValue(item, context)),
     );
   if (value instanceof ArrayBuffer) return tagged("ArrayBuffer", Array.from(new Uint8Array(value)));
   if (typeof SharedArrayBuffer !== "undefined" && value instanceof SharedArrayBuffer) {
@@ -110,23 +128,23 @@ function encodeObject(value: object, ancestors: Set<object>): unknown {
     if (Object.hasOwn(TYPED_ARRAYS, name)) {
       return tagged(
         name,
-        Array.from(value as unknown as ArrayLike<number | bigint>, (n) => encodeValue(n, ancestors)),
+        Array.from(value as unknown as ArrayLike<number | bigint>, (n) => encodeValue(n, context)),
       );
     }
   }
   if (value instanceof Error) {
     let extra: Record<string, unknown> = {};
     try {
-      extra = encodeEntries(value, ancestors);
+      extra = encodeEntries(value, context);
     } catch {
       // an Error behind a Proxy: its name, message and stack are still kept
     }
-    const cause = "cause" in value ? { cause: encodeValue(value.cause, ancestors) } : {};
+    const cause = "cause" in value ? { cause: encodeValue(value.cause, context) } : {};
     return tagged("Error", { name: value.name, message: value.message, stack: value.stack ?? null, extra, ...cause });
   }
   let out: Record<string, unknown>;
   try {
-    out = encodeEntries(value, ancestors);
+    out = encodeEntries(value, context);
   } catch (error) {
     return unstorable("unreadable", `its keys could not be listed: ${messageOf(error)}`);
   }
@@ -135,7 +153,7 @@ function encodeObject(value: object, ancestors: Set<object>): unknown {
 }
 
 /** An object's own enumerable properties, encoded. Throws only when its keys cannot be listed (a Proxy). */
-function encodeEntries(value: object, ancestors: Set<object>): Record<string, unknown> {
+function encodeEntries(value: object, context: EncodeContext): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
     let child: unknown;
@@ -145,9 +163,27 @@ function encodeEntries(value: object, ancestors: Set<object>): Record<string, un
       setOwn(out, key, unstorable("unreadable", `reading "${key}" threw: ${messageOf(error)}`));
       continue;
     }
-    setOwn(out, key, encodeValue(child, ancestors));
+    setOwn(out, key, encodeValue(child, context));
   }
   return out;
+}
+
+/** A buffer's place in `binary`, added there the first time it is seen. */
+function bufferIndex(buffer: ArrayBufferLike, binary: ArrayBufferLike[]): number {
+  const known = binary.indexOf(buffer);
+  if (known !== -1) return known;
+  binary.push(buffer);
+  return binary.length - 1;
+}
+
+/** An ArrayBuffer or a typed array, set aside in `binary`; undefined for anything else. */
+function encodeOutOfBand(value: object, binary: ArrayBufferLike[]): Tagged | undefined {
+  if (value instanceof ArrayBuffer) return tagged("bin", bufferIndex(value, binary));
+  if (!ArrayBuffer.isView(value) || value instanceof DataView) return undefined;
+  const name = Object.prototype.toString.call(value).slice(8, -1);
+  if (!Object.hasOwn(TYPED_ARRAYS, name)) return undefined;
+  const view = value as unknown as { buffer: ArrayBufferLike; byteOffset: number; length: number };
+  return tagged("view", [name, bufferIndex(view.buffer, binary), view.byteOffset, view.length]);
 }
 
 /** `target[key] = value` as an own property, even for "__proto__" (which would set the prototype). */
@@ -157,23 +193,52 @@ function setOwn(target: Record<string, unknown>, key: string, value: unknown): v
   else target[key] = value;
 }
 
-function decodeValue(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(decodeValue);
+/** The buffers an out-of-band encoding set aside, in order; none for plain tagged JSON. */
+type Buffers = readonly ArrayBufferLike[];
+
+function decodeValue(value: unknown, buffers: Buffers = []): unknown {
+  if (Array.isArray(value)) return value.map((item) => decodeValue(item, buffers));
   if (typeof value !== "object" || value === null) return value;
-  if (TAG in value) return decodeTagged(value as Tagged);
-  return decodeEntries(value as Record<string, unknown>);
+  if (TAG in value) return decodeTagged(value as Tagged, buffers);
+  return decodeEntries(value as Record<string, unknown>, buffers);
 }
 
-function decodeEntries(value: Record<string, unknown>): Record<string, unknown> {
+function decodeEntries(value: Record<string, unknown>, buffers: Buffers = []): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, child] of Object.entries(value)) setOwn(out, key, decodeValue(child));
+  for (const [key, child] of Object.entries(value)) setOwn(out, key, decodeValue(child, buffers));
   return out;
 }
 
-function decodeTagged(value: Tagged): unknown {
+/** The buffer an out-of-band tag names; a typed error for a name that is not there. */
+function bufferAt(buffers: Buffers, index: unknown): ArrayBufferLike {
+  const buffer = Number.isInteger(index) ? buffers[index as number] : undefined;
+  if (buffer === undefined)
+    throw new InvalidArgumentError(`tagged JSON names buffer ${String(index)}, which is missing`);
+  return buffer;
+}
+
+function decodeView(payload: unknown, buffers: Buffers): unknown {
+  const [name, index, offset, length] = Array.isArray(payload) ? payload : [];
+  const typedArray = typeof name === "string" && Object.hasOwn(TYPED_ARRAYS, name) ? TYPED_ARRAYS[name] : undefined;
+  if (typedArray === undefined)
+    throw new InvalidArgumentError(`tagged JSON has a view of unknown type ${String(name)}`);
+  const make = typedArray as unknown as new (buffer: ArrayBufferLike, offset: number, length: number) => unknown;
+  try {
+    return new make(bufferAt(buffers, index), offset as number, length as number);
+  } catch (error) {
+    throw new InvalidArgumentError(`tagged JSON has a ${name} outside its buffer: ${messageOf(error)}`);
+  }
+}
+
+function decodeTagged(value: Tagged, buffers: Buffers): unknown {
   const kind = value[TAG];
   const payload = value.v;
+  const decodeChild = (item: unknown): unknown => decodeValue(item, buffers);
   switch (kind) {
+    case "bin":
+      return bufferAt(buffers, payload);
+    case "view":
+      return decodeView(payload, buffers);
     case "NaN":
       return Number.NaN;
     case "Infinity":
@@ -185,11 +250,11 @@ function decodeTagged(value: Tagged): unknown {
     case "undefined":
       return undefined;
     case "Date":
-      return new Date(decodeValue(payload) as number);
+      return new Date(decodeChild(payload) as number);
     case "Map":
-      return new Map((payload as [unknown, unknown][]).map(([k, v]) => [decodeValue(k), decodeValue(v)]));
+      return new Map((payload as [unknown, unknown][]).map(([k, v]) => [decodeChild(k), decodeChild(v)]));
     case "Set":
-      return new Set((payload as unknown[]).map(decodeValue));
+      return new Set((payload as unknown[]).map(decodeChild));
     case "ArrayBuffer":
       return new Uint8Array(payload as number[]).buffer;
     case "SharedArrayBuffer": {
@@ -208,22 +273,22 @@ function decodeTagged(value: Tagged): unknown {
         extra?: Record<string, unknown>;
         cause?: unknown;
       };
-      const error = new Error(message, "cause" in rest ? { cause: decodeValue(rest.cause) } : undefined);
+      const error = new Error(message, "cause" in rest ? { cause: decodeChild(rest.cause) } : undefined);
       error.name = name;
       if (stack !== null) error.stack = stack;
-      if (extra !== undefined) Object.assign(error, decodeEntries(extra));
+      if (extra !== undefined) Object.assign(error, decodeEntries(extra, buffers));
       return error;
     }
     case "object":
-      return decodeEntries(payload as Record<string, unknown>);
+      return decodeEntries(payload as Record<string, unknown>, buffers);
     case "unstorable":
       return Object.freeze({ ...(payload as UnstorableValue) });
   }
   if (kind.startsWith("bigint:")) return BigInt(kind.slice("bigint:".length));
   const typedArray = Object.hasOwn(TYPED_ARRAYS, kind) ? TYPED_ARRAYS[kind] : undefined;
-  if (typedArray !== undefined) return new typedArray((payload as unknown[]).map(decodeValue) as number[]);
+  if (typedArray !== undefined) return new typedArray((payload as unknown[]).map(decodeChild) as number[]);
   // Written by a later version: keep it as data rather than guess.
-  return decodeEntries(value as unknown as Record<string, unknown>);
+  return decodeEntries(value as unknown as Record<string, unknown>, buffers);
 }
 
 function firstLine(text: string): string {
@@ -245,10 +310,34 @@ function messageOf(error: unknown): string {
  * a hostile value: a throwing getter or a cycle is described, not followed.
  */
 export function encodeForStore(value: unknown): string {
-  return JSON.stringify(encodeValue(value, new Set())) ?? "null";
+  return JSON.stringify(encodeValue(value, { ancestors: new Set(), binary: undefined })) ?? "null";
 }
 
 /** The value `encodeForStore` wrote (with `UnstorableValue` where it could not store one). */
 export function decodeFromStore(text: string): unknown {
   return decodeValue(JSON.parse(text));
+}
+
+/**
+ * Like `encodeForStore`, with every ArrayBuffer (and the buffer under every
+ * typed array) set aside in `binary` instead of written as numbers: for a
+ * wire format that sends the buffers as bytes beside the JSON.
+ */
+export function encodeTaggedJson(value: unknown, binary: ArrayBufferLike[]): string {
+  return JSON.stringify(encodeValue(value, { ancestors: new Set(), binary })) ?? "null";
+}
+
+/**
+ * The value `encodeTaggedJson` wrote, with `buffers` in the order it set
+ * them aside. Throws `InvalidArgumentError` for text that is not JSON or
+ * names a buffer or a range that is not there.
+ */
+export function decodeTaggedJson(text: string, buffers: readonly ArrayBufferLike[]): unknown {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new InvalidArgumentError(`tagged JSON does not parse: ${messageOf(error)}`);
+  }
+  return decodeValue(parsed, buffers);
 }

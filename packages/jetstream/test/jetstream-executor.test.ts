@@ -1,0 +1,180 @@
+/**
+ * The JetStream executor and worker nodes against a real nats-server
+ * (started by the test on a free loopback port with a temporary store, and
+ * stopped). Nodes here run in this process on an in-process executor, except
+ * where a node must die, which is a child process.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import {
+  allocateColumnarBatch,
+  DeliveryLimitError,
+  InProcessExecutor,
+  InvalidArgumentError,
+  MalformedMessageError,
+  PoolClosedError,
+  TaskFailedError,
+  TaskTimeoutError,
+} from "@poolstream/core";
+import { JetStreamExecutor } from "../src/jetstream-executor.ts";
+import { type NatsServer, startNatsServer } from "../src/testing/nats-server.ts";
+import { WorkerNode } from "../src/worker-node.ts";
+import { busyFor, doubleColumns, echoRecords, killNode, rejectNegatives } from "./fixtures/remote-kernels.ts";
+
+let server: NatsServer;
+beforeAll(async () => {
+  server = await startNatsServer();
+});
+const children = new Set<Bun.Subprocess>();
+afterAll(async () => {
+  for (const child of children) child.kill("SIGKILL");
+  await server.stop();
+});
+
+let prefixes = 0;
+/** Each test its own prefix: its own streams and consumers. */
+const nextPrefix = (): string => `t${++prefixes}`;
+
+function node(prefix: string, options: { slots?: number; name?: string } = {}): WorkerNode {
+  return new WorkerNode({
+    url: server.url,
+    prefix,
+    executor: new InProcessExecutor({ capacity: options.slots ?? 2 }),
+    ...options,
+  });
+}
+
+describe("JetStreamExecutor with worker nodes and a real nats-server", () => {
+  test("columnar and object batches come back computed; values JSON would alter are kept", async () => {
+    const prefix = nextPrefix();
+    const worker = node(prefix, { name: "n1" });
+    void worker.run();
+    await using executor = new JetStreamExecutor({ url: server.url, prefix, ackWaitMs: 2_000 });
+    const batch = allocateColumnarBatch(1_000);
+    for (let i = 0; i < 1_000; i++) batch.value[i] = i / 4;
+    const [doubled, echoed] = await Promise.all([
+      executor.run(doubleColumns, batch),
+      executor.run(echoRecords, [{ value: Number.NaN, at: -0, far: Number.POSITIVE_INFINITY, tags: new Set(["a"]) }]),
+    ]);
+    expect(doubled).toBeInstanceOf(Float64Array);
+    expect(doubled[999]).toBe(499.5);
+    expect(doubled.length).toBe(1_000);
+    const [record] = echoed.records as [{ value: number; at: number; far: number; tags: Set<string> }];
+    expect(echoed.count).toBe(1);
+    expect(Number.isNaN(record.value)).toBe(true);
+    expect(Object.is(record.at, -0)).toBe(true);
+    expect(record.far).toBe(Number.POSITIVE_INFINITY);
+    expect(record.tags).toEqual(new Set(["a"]));
+    const stats = executor.stats();
+    expect(stats.completed).toBe(2);
+    expect(stats.nodes.find((n) => n.node === "n1")?.batches).toBe(2);
+    await worker.stop();
+    expect(worker.stats()).toMatchObject({ answered: 2, failed: 0, running: 0 });
+  }, 30_000);
+
+  test("a kernel that throws fails its batch with TaskFailedError carrying the remote error", async () => {
+    const prefix = nextPrefix();
+    const worker = node(prefix);
+    void worker.run();
+    await using executor = new JetStreamExecutor({ url: server.url, prefix });
+    const outcomes = await Promise.allSettled([executor.run(rejectNegatives, [1, -2]), executor.run(rejectNegatives, [1, 2])]);
+    expect(outcomes[0].status).toBe("rejected");
+    const error = (outcomes[0] as PromiseRejectedResult).reason;
+    expect(error).toBeInstanceOf(TaskFailedError);
+    expect((error as TaskFailedError).remoteName).toBe("RangeError");
+    expect((error as Error).message).toContain("negative reading -2");
+    expect(outcomes[1]).toEqual({ status: "fulfilled", value: [2, 3] });
+    await worker.stop();
+  }, 30_000);
+
+  test("CRITICAL batches overtake a NORMAL backlog held in the stream", async () => {
+    const prefix = nextPrefix();
+    await using executor = new JetStreamExecutor({ url: server.url, prefix });
+    await executor.ready();
+    const order: string[] = [];
+    const normal = Array.from({ length: 20 }, (_, i) =>
+      executor.run(busyFor, 20).then(() => order.push(`n${i}`)),
+    );
+    // Stored before any node is there: the backlog waits in the stream.
+    while ((await streamMessages(prefix)) < 20) await Bun.sleep(20);
+    const urgent = executor.run(busyFor, 1, { priority: "urgent" }).then(() => order.push("CRITICAL"));
+    while ((await streamMessages(prefix)) < 21) await Bun.sleep(20);
+    const worker = node(prefix, { slots: 1 });
+    void worker.run();
+    await Promise.all([...normal, urgent]);
+    expect(order.indexOf("CRITICAL")).toBe(0);
+    await worker.stop();
+  }, 30_000);
+
+  test("bad messages on the work subjects go to the dead-letter subject with the reason; the node goes on", async () => {
+    const prefix = nextPrefix();
+    const worker = node(prefix);
+    void worker.run();
+    await using executor = new JetStreamExecutor({ url: server.url, prefix });
+    await executor.ready();
+    const client = await connect({ servers: server.url });
+    client.publish(`${prefix}.work.normal`, "not a batch at all");
+    // A batch of an executor, but truncated: the executor hears of it as a typed error.
+    const missing = executor.run(Object.assign(() => 0, { kernel: { module: "file:///nowhere/kernels.ts", exportName: "gone" } }) as never, [1]);
+    await expect(missing).rejects.toBeInstanceOf(MalformedMessageError);
+    await expect(missing).rejects.toThrow(/unknown kernel file:\/\/\/nowhere\/kernels.ts#gone/);
+    // And it still computes good batches.
+    expect(await executor.run(rejectNegatives, [5])).toEqual([6]);
+    const manager = await jetstreamManager(client);
+    const deadStream = `${prefix.toUpperCase()}_DEAD`;
+    expect((await manager.streams.info(deadStream)).state.messages).toBe(2);
+    const reasons: string[] = [];
+    for (const seq of [1, 2]) {
+      const letter = await manager.streams.getMessage(deadStream, { seq });
+      reasons.push(letter?.header.get("Poolstream-Reason") ?? "");
+    }
+    expect(reasons.some((reason) => reason.startsWith("not a batch"))).toBe(true);
+    expect(reasons.some((reason) => reason.startsWith("unknown kernel file:///nowhere/kernels.ts#gone"))).toBe(true);
+    await client.close();
+    await worker.stop();
+    expect(worker.stats().deadLettered).toBe(2);
+  }, 30_000);
+
+  test("no node: batches wait in the stream until their deadline, then fail with TaskTimeoutError and are withdrawn", async () => {
+    const prefix = nextPrefix();
+    await using executor = new JetStreamExecutor({ url: server.url, prefix, taskTimeoutMs: 300 });
+    const waiting = executor.run(rejectNegatives, [1]);
+    await expect(waiting).rejects.toBeInstanceOf(TaskTimeoutError);
+    expect(executor.stats()).toMatchObject({ workers: 0, timeouts: 1, inFlight: 0 });
+    await Bun.sleep(200);
+    expect(await streamMessages(prefix)).toBe(0);
+  }, 30_000);
+
+  test("options are checked; close is idempotent and refuses later batches", async () => {
+    for (const bad of [
+      { url: "http://x" },
+      { url: server.url, capacity: 0 },
+      { url: server.url, ackWaitMs: Number.NaN },
+      { url: server.url, ackWaitMs: 2 ** 31 },
+      { url: server.url, taskTimeoutMs: -1 },
+      { url: server.url, maxDeliver: 1.5 },
+      { url: server.url, prefix: "Bad Prefix" },
+    ]) {
+      expect(() => new JetStreamExecutor(bad)).toThrow(InvalidArgumentError);
+    }
+    const executor = new JetStreamExecutor({ url: server.url, prefix: nextPrefix() });
+    await executor.close();
+    await executor.close();
+    await expect(executor.run(rejectNegatives, [1])).rejects.toBeInstanceOf(PoolClosedError);
+  });
+});
+
+async function streamMessages(prefix: string): Promise<number> {
+  const client = await connect({ servers: server.url });
+  try {
+    const manager = await jetstreamManager(client);
+    return (await manager.streams.info(`${prefix.toUpperCase()}_WORK`)).state.messages;
+  } finally {
+    await client.close();
+  }
+}
+
+void DeliveryLimitError;
+void killNode;
+void children;
