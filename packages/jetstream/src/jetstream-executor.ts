@@ -208,7 +208,7 @@ export class JetStreamExecutor implements Executor {
       }
       if (!this.#outstanding.has(entry.id)) return;
       try {
-        const ack = await js.publish(subject, body, { msgID: entry.id, headers: head, timeout: 5_000 });
+        const ack = await js.publish(subject, body, { msgID: entry.id, headers: head, timeout: 2_000 });
         if (this.#outstanding.has(entry.id)) {
           entry.sequence = ack.seq;
           this.#bySequence.set(ack.seq, entry.id);
@@ -245,7 +245,9 @@ export class JetStreamExecutor implements Executor {
       const consumer = await js.consumers.get(this.topology.resultsStream, {
         filter_subjects: this.topology.resultsSubject(this.#id),
       });
-      const results = await consumer.consume({ max_messages: 1_000 });
+      // Short pulls: after a server restart the client notices a lost pull by its missing heartbeats
+      // (half the expiry each), so a 30 s default would leave results unread for most of a minute.
+      const results = await consumer.consume({ max_messages: 1_000, expires: 2_000 });
       void (async () => {
         for await (const message of results) this.#onResult(message.headers, message.data);
       })();

@@ -142,7 +142,8 @@ export class JetStreamSource implements Source<SensorRecord> {
     try {
       await this.#prepare(connection);
       const consumer = await jetstream(connection).consumers.get(options.stream, options.consumer ?? "poolstream");
-      const messages = await consumer.consume({ max_messages: Math.min(1000, this.#maxAckPending) });
+      // Short pulls: a pull lost in a server restart is noticed by its missing heartbeats (half the expiry each).
+      const messages = await consumer.consume({ max_messages: Math.min(1000, this.#maxAckPending), expires: 2_000 });
       // Raced against the signal: a consumer waiting for the next message must not hold a stop up.
       const reader = new StoppableReader(messages[Symbol.asyncIterator](), signal);
       try {

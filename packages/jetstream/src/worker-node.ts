@@ -140,15 +140,19 @@ export class WorkerNode {
     } catch {
       return; // stopped before the server could be reached
     }
-    const presence = setInterval(() => this.#sayPresent(connection, false), PRESENCE_EVERY_MS);
+    let ticks = 0;
+    const presence = setInterval(() => {
+      this.#sayPresent(connection, false);
+      // The executor owns the ack wait and may change it: read again now and then, so heartbeats keep up.
+      if (++ticks % 5 === 0) void this.#readAckWait(connection);
+    }, PRESENCE_EVERY_MS);
     try {
       const manager = await jetstreamManager(connection);
       await ensureWorkTopology(manager, this.topology, undefined, {
         ackWaitMs: DEFAULT_ACK_WAIT_MS,
         maxDeliver: DEFAULT_MAX_DELIVER,
       });
-      const info = await manager.consumers.info(this.topology.workStream, this.topology.normalConsumer);
-      this.#ackWaitMs = Math.max(100, Math.round((info.config.ack_wait ?? DEFAULT_ACK_WAIT_MS * 1e6) / 1e6));
+      await this.#readAckWait(connection);
       this.#sayPresent(connection, false);
       this.#log(`node ${this.name} ready: ${this.#slots} slots, ack wait ${this.#ackWaitMs} ms`);
       await this.#pullLoop(connection, jetstream(connection));
@@ -158,6 +162,16 @@ export class WorkerNode {
       clearInterval(presence);
       this.#sayPresent(connection, true);
       await closeConnection(connection);
+    }
+  }
+
+  async #readAckWait(connection: NatsConnection): Promise<void> {
+    try {
+      const manager = await jetstreamManager(connection);
+      const info = await manager.consumers.info(this.topology.workStream, this.topology.normalConsumer);
+      this.#ackWaitMs = Math.max(100, Math.round((info.config.ack_wait ?? DEFAULT_ACK_WAIT_MS * 1e6) / 1e6));
+    } catch {
+      // the server is away: the last figure stands
     }
   }
 
@@ -299,7 +313,7 @@ export class WorkerNode {
     // has the batch delivered again, and the result published twice is stored once (the same message id).
     for (let waitMs = 100; ; waitMs = Math.min(2_000, waitMs * 2)) {
       try {
-        await js.publish(replyTo, body, { msgID: id, headers: head, timeout: 5_000 });
+        await js.publish(replyTo, body, { msgID: id, headers: head, timeout: 2_000 });
         this.#counts.answered++;
         return;
       } catch (error) {

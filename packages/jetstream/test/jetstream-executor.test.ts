@@ -78,7 +78,10 @@ describe("JetStreamExecutor with worker nodes and a real nats-server", () => {
     const worker = node(prefix);
     void worker.run();
     await using executor = new JetStreamExecutor({ url: server.url, prefix });
-    const outcomes = await Promise.allSettled([executor.run(rejectNegatives, [1, -2]), executor.run(rejectNegatives, [1, 2])]);
+    const outcomes = await Promise.allSettled([
+      executor.run(rejectNegatives, [1, -2]),
+      executor.run(rejectNegatives, [1, 2]),
+    ]);
     expect(outcomes[0].status).toBe("rejected");
     const error = (outcomes[0] as PromiseRejectedResult).reason;
     expect(error).toBeInstanceOf(TaskFailedError);
@@ -93,9 +96,7 @@ describe("JetStreamExecutor with worker nodes and a real nats-server", () => {
     await using executor = new JetStreamExecutor({ url: server.url, prefix });
     await executor.ready();
     const order: string[] = [];
-    const normal = Array.from({ length: 20 }, (_, i) =>
-      executor.run(busyFor, 20).then(() => order.push(`n${i}`)),
-    );
+    const normal = Array.from({ length: 20 }, (_, i) => executor.run(busyFor, 20).then(() => order.push(`n${i}`)));
     // Stored before any node is there: the backlog waits in the stream.
     while ((await streamMessages(prefix)) < 20) await Bun.sleep(20);
     const urgent = executor.run(busyFor, 1, { priority: "urgent" }).then(() => order.push("CRITICAL"));
@@ -116,7 +117,10 @@ describe("JetStreamExecutor with worker nodes and a real nats-server", () => {
     const client = await connect({ servers: server.url });
     client.publish(`${prefix}.work.normal`, "not a batch at all");
     // A batch of an executor, but truncated: the executor hears of it as a typed error.
-    const missing = executor.run(Object.assign(() => 0, { kernel: { module: "file:///nowhere/kernels.ts", exportName: "gone" } }) as never, [1]);
+    const missing = executor.run(
+      Object.assign(() => 0, { kernel: { module: "file:///nowhere/kernels.ts", exportName: "gone" } }) as never,
+      [1],
+    );
     await expect(missing).rejects.toBeInstanceOf(MalformedMessageError);
     await expect(missing).rejects.toThrow(/unknown kernel file:\/\/\/nowhere\/kernels.ts#gone/);
     // And it still computes good batches.
@@ -175,6 +179,118 @@ async function streamMessages(prefix: string): Promise<number> {
   }
 }
 
-void DeliveryLimitError;
-void killNode;
-void children;
+/** A node in a child process; resolves once it is pulling work. */
+async function nodeProcess(
+  prefix: string,
+  name: string,
+  slots = 2,
+): Promise<Bun.Subprocess<"ignore", "pipe", "inherit">> {
+  const script = new URL("./fixtures/node.ts", import.meta.url).pathname;
+  const child = Bun.spawn(["bun", script, server.url, prefix, name, String(slots)], {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  children.add(child);
+  await child.stdout.getReader().read();
+  return child;
+}
+
+describe("worker nodes that die, and a server that restarts", () => {
+  test("a node killed with SIGKILL mid-run: its batches go to the other node after the ack wait; each settles once", async () => {
+    const prefix = nextPrefix();
+    const first = await nodeProcess(prefix, "doomed", 4);
+    const second = await nodeProcess(prefix, "survivor", 4);
+    await using executor = new JetStreamExecutor({ url: server.url, prefix, ackWaitMs: 1_000, capacity: 8 });
+    const settled = new Map<number, number>();
+    const runs = Array.from({ length: 120 }, (_, i) =>
+      executor.run(busyFor, 25).then((ms) => {
+        settled.set(i, (settled.get(i) ?? 0) + 1);
+        return ms;
+      }),
+    );
+    await Bun.sleep(600); // both nodes busy, each holding batches
+    first.kill("SIGKILL");
+    const killedAt = performance.now();
+    await first.exited;
+    const outputs = await Promise.all(runs);
+    const recoveryMs = performance.now() - killedAt;
+    expect(outputs).toEqual(new Array(120).fill(25));
+    expect([...settled.values()].every((times) => times === 1)).toBe(true);
+    expect(settled.size).toBe(120);
+    const stats = executor.stats();
+    console.log(
+      `jetstream node kill: ${stats.redeliveries} batches redelivered, slowest ${Math.round(stats.slowestRedeliveryMs)} ms from publish to result; all done ${Math.round(recoveryMs)} ms after the kill`,
+    );
+    expect(stats.redeliveries).toBeGreaterThan(0);
+    expect(stats.nodes.find((n) => n.node === "survivor")?.redeliveries).toBe(stats.redeliveries);
+    // Redelivered within the ack wait and some slack: bounded, not the batch's deadline.
+    expect(stats.slowestRedeliveryMs).toBeLessThan(10_000);
+    second.kill("SIGTERM");
+    expect(await second.exited).toBe(0);
+  }, 60_000);
+
+  test("a poison batch that kills every node taking it: failed with DeliveryLimitError after maxDeliver; the rest flow", async () => {
+    const prefix = nextPrefix();
+    await using executor = new JetStreamExecutor({ url: server.url, prefix, ackWaitMs: 500, maxDeliver: 2 });
+    await executor.ready();
+    let deaths = 0;
+    let stop = false;
+    // A supervisor: a node that dies is replaced, as a deployment would do.
+    const supervise = async (name: string): Promise<void> => {
+      while (!stop) {
+        const child = await nodeProcess(prefix, name);
+        const code = await child.exited;
+        if (code !== 0) deaths++;
+      }
+    };
+    const supervisors = [supervise("p1"), supervise("p2")];
+    const poison = executor.run(killNode, 0);
+    const good = Array.from({ length: 30 }, (_, i) => executor.run(rejectNegatives, [i]));
+    const error = await poison.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DeliveryLimitError);
+    expect((error as DeliveryLimitError).deliveries).toBe(2);
+    expect(await Promise.all(good)).toEqual(Array.from({ length: 30 }, (_, i) => [i + 1]));
+    expect(deaths).toBe(2);
+    expect(executor.stats().deliveryLimited).toBe(1);
+    stop = true;
+    for (const child of children) child.kill("SIGTERM");
+    await Promise.all(supervisors);
+  }, 60_000);
+
+  test("the server restarted mid-run: executor and node reconnect and every batch settles once", async () => {
+    const prefix = nextPrefix();
+    const worker = node(prefix, { slots: 2 });
+    void worker.run();
+    await using executor = new JetStreamExecutor({ url: server.url, prefix, ackWaitMs: 1_000 });
+    const first = await Promise.all(Array.from({ length: 20 }, (_, i) => executor.run(rejectNegatives, [i])));
+    expect(first).toHaveLength(20);
+    const during = Array.from({ length: 40 }, (_, i) => executor.run(busyFor, 10).then(() => i));
+    await Bun.sleep(100);
+    await server.restart();
+    expect((await Promise.all(during)).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(await executor.run(rejectNegatives, [41])).toEqual([42]);
+    await worker.stop();
+  }, 60_000);
+
+  test("clean shutdown leaves no connection and no consumer of its own behind", async () => {
+    const prefix = nextPrefix();
+    const before = await server.connections();
+    const worker = node(prefix);
+    void worker.run();
+    const executor = new JetStreamExecutor({ url: server.url, prefix });
+    expect(await executor.run(rejectNegatives, [1])).toEqual([2]);
+    expect(await server.connections()).toBe(before + 2);
+    await executor.close();
+    await worker.stop();
+    expect(await server.connections()).toBe(before);
+    const client = await connect({ servers: server.url });
+    const manager = await jetstreamManager(client);
+    // The results stream keeps no consumer once its executor has closed; the work stream keeps its two shared ones.
+    expect((await manager.streams.info(`${prefix.toUpperCase()}_RESULTS`)).state.consumer_count).toBe(0);
+    expect((await manager.streams.info(`${prefix.toUpperCase()}_WORK`)).state.consumer_count).toBe(2);
+    await client.close();
+  }, 30_000);
+});

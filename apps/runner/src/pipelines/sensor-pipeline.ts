@@ -17,6 +17,7 @@ import {
   type Executor,
   type FailurePolicy,
   fixedSize,
+  InvalidArgumentError,
   type SensorRecord,
 } from "@poolstream/core";
 import {
@@ -28,7 +29,12 @@ import {
   withSimulatedCrashes,
 } from "@poolstream/faults";
 import { type FieldMapping, type FileFormat, FileSource, simulatedSensors } from "@poolstream/ingest";
-import type { JetStreamPublishSink, JetStreamSource } from "@poolstream/jetstream";
+import type {
+  JetStreamExecutor,
+  JetStreamExecutorStats,
+  JetStreamPublishSink,
+  JetStreamSource,
+} from "@poolstream/jetstream";
 import type { MqttPublishSink, MqttSource } from "@poolstream/mqtt";
 import { type PipelineReport, type PipelineStats, pipeline } from "@poolstream/pipeline";
 import { WorkerPool } from "@poolstream/pool";
@@ -82,8 +88,12 @@ export type OutputSpec =
   | { readonly kind: "mqtt-alerts"; readonly path: string }
   | { readonly kind: "jetstream-alerts"; readonly path: string };
 export type FailureMode = "fail" | "collect" | "dead-letter";
-/** Where kernels run: threads of this process, or child processes (isolated: a crash or memory blow-up ends only its child). */
-export type ExecutorMode = "workers" | "processes";
+/**
+ * Where kernels run: threads of this process, child processes (isolated: a
+ * crash or memory blow-up ends only its child), or worker nodes anywhere on
+ * the network through a JetStream server (`bun run worker`).
+ */
+export type ExecutorMode = "workers" | "processes" | "jetstream";
 
 export interface SensorPipelineOptions {
   readonly durationSec: number;
@@ -92,8 +102,10 @@ export interface SensorPipelineOptions {
   /** A fixed size, or "auto" for the adaptive sizer. */
   readonly batchSize: number | "auto";
   readonly workers: number;
-  /** Threads (the default) or child processes. */
+  /** Threads (the default), child processes, or worker nodes through JetStream. */
   readonly executor?: ExecutorMode;
+  /** With the JetStream executor: the server, `nats://host:port`, and the prefix the nodes use. */
+  readonly jetstream?: { readonly server: string; readonly prefix: string; readonly capacity?: number };
   readonly seed: number;
   readonly lanes?: LaneMode;
   readonly onFailure?: FailureMode;
@@ -137,6 +149,8 @@ export interface SensorPipelineResult {
   readonly input?: { readonly id: string; readonly resumedAfterLine: number | undefined };
   /** Rows and lines written to each output. */
   readonly outputs: readonly { readonly spec: OutputSpec; readonly written: number }[];
+  /** With the JetStream executor: what the worker nodes did. */
+  readonly remote?: JetStreamExecutorStats;
 }
 
 /** Runs the pipeline until the duration ends or the signal fires, then drains and reports. */
@@ -146,8 +160,14 @@ export async function runSensorPipeline(options: SensorPipelineOptions): Promise
   const crashRate = options.crashRate ?? 0;
   const openPool = (size: number, name: string) =>
     options.executor === "processes" ? new ProcessPool({ size, name }) : new WorkerPool({ size, name });
-  await using pool = openPool(options.workers, "main");
-  await using recovery = onFailure === "dead-letter" ? openPool(1, "recovery") : undefined;
+  await using pool = options.executor === "jetstream" ? await openRemote(options) : openPool(options.workers, "main");
+  // Recovery runs here, on one local thread: a batch that kills the nodes that take it is tried where it cannot.
+  await using recovery =
+    onFailure === "dead-letter"
+      ? options.executor === "jetstream"
+        ? new WorkerPool({ size: 1, name: "recovery" })
+        : openPool(1, "recovery")
+      : undefined;
   using deadLetterLog = onFailure === "dead-letter" ? openDeadLetterLog(options.dlqPath) : undefined;
   const executor: Executor =
     crashRate > 0 ? withSimulatedCrashes(pool, { probability: crashRate, seed: options.seed }) : pool;
@@ -224,7 +244,26 @@ export async function runSensorPipeline(options: SensorPipelineOptions): Promise
     failure,
     ...(file === undefined ? {} : { input: { id: file.source.id, resumedAfterLine: file.resumedAfterLine } }),
     outputs: outputs.map(({ spec, written }) => ({ spec, written: written() })),
+    ...(pool instanceof WorkerPool || pool instanceof ProcessPool ? {} : { remote: pool.stats() }),
   };
+}
+
+/** The JetStream executor, loaded only for a run that uses it. */
+async function openRemote(options: SensorPipelineOptions): Promise<JetStreamExecutor> {
+  const remote = options.jetstream;
+  if (remote === undefined)
+    throw new InvalidArgumentError("the jetstream executor needs jetstream: { server, prefix }");
+  const { JetStreamExecutor } = await import("@poolstream/jetstream");
+  return new JetStreamExecutor({
+    url: remote.server,
+    prefix: remote.prefix,
+    capacity: remote.capacity ?? 16,
+    // A batch no node answers within this fails, and meets the failure policy; nothing waits for ever.
+    taskTimeoutMs: 30_000,
+    // A node that dies holding a batch has it delivered to another within 2 s (a busy node heartbeats meanwhile).
+    ackWaitMs: 2_000,
+    ...(options.onInputNews === undefined ? {} : { log: options.onInputNews }),
+  });
 }
 
 /**

@@ -9,6 +9,7 @@
 import { existsSync } from "node:fs";
 import { type FieldMapping, parseFieldMapping } from "@poolstream/ingest";
 // The URL parser alone: the MQTT client is loaded only for a run that uses a broker.
+import type { JetStreamExecutorStats } from "@poolstream/jetstream";
 import { type NatsAddress, parseNatsUrl } from "@poolstream/jetstream/url";
 import { type MqttAddress, parseMqttUrl } from "@poolstream/mqtt/url";
 import { failUsage, readFlags } from "../cli/flags.ts";
@@ -47,9 +48,27 @@ const program = {
     workers: { type: "integer", default: 4, min: 1, max: 256, description: "workers in the pool" },
     executor: {
       type: "choice",
-      choices: ["workers", "processes"],
+      choices: ["workers", "processes", "jetstream"],
       default: "workers",
-      description: "run kernels on Bun Worker threads, or in child processes (a crash ends only its child)",
+      description:
+        "run kernels on Bun Worker threads, in child processes (a crash ends only its child), or on worker nodes through a JetStream server (bun run worker)",
+    },
+    server: {
+      type: "string",
+      placeholder: "nats://host:port",
+      description: "with --executor jetstream: the NATS server the worker nodes use",
+    },
+    prefix: {
+      type: "string",
+      default: "poolstream",
+      description: "with --executor jetstream: names the work streams; the same as the nodes' --prefix",
+    },
+    capacity: {
+      type: "integer",
+      default: 16,
+      min: 1,
+      max: 100_000,
+      description: "with --executor jetstream: batches outstanding across the nodes, at most",
     },
     seed: { type: "integer", default: 42, min: 0, max: 2 ** 32 - 1, description: "seed of the simulated values" },
     lanes: {
@@ -114,6 +133,8 @@ const outputs = [...parseOutputs(flags.output), ...parseAlerts(flags.alerts)];
 // With NDJSON on standard output, everything meant for a person goes to standard error.
 const say = outputs.some((o) => o.kind === "ndjson" && o.path === "-") ? console.error : console.log;
 
+const jetstream = parseJetStreamExecutor();
+
 const interrupt = interruptSignal("start");
 const from =
   input === undefined
@@ -136,7 +157,7 @@ const until =
         : "until Ctrl-C"
       : "until the input ends";
 say(
-  `[start] ${from} → ${flags.lanes === "fifo" ? "one FIFO lane" : "CRITICAL/NORMAL lanes"} → ${batchSize === "auto" ? "adaptive batches" : `batches of ${batchSize}`} → ${flags.workers} ${flags.executor === "workers" ? "workers" : "child processes"}, on failure ${flags["on-failure"]}${outputs.length > 0 ? ` → ${flags.output}` : ""}, ${until}`,
+  `[start] ${from} → ${flags.lanes === "fifo" ? "one FIFO lane" : "CRITICAL/NORMAL lanes"} → ${batchSize === "auto" ? "adaptive batches" : `batches of ${batchSize}`} → ${flags.executor === "jetstream" ? `worker nodes via ${jetstream?.server}` : `${flags.workers} ${flags.executor === "workers" ? "workers" : "child processes"}`}, on failure ${flags["on-failure"]}${outputs.length > 0 ? ` → ${flags.output}` : ""}, ${until}`,
 );
 const result = await runSensorPipeline({
   durationSec: flags.duration,
@@ -145,6 +166,7 @@ const result = await runSensorPipeline({
   batchSize,
   workers: flags.workers,
   executor: flags.executor,
+  ...(jetstream === undefined ? {} : { jetstream }),
   seed: flags.seed,
   lanes: flags.lanes,
   onFailure: flags["on-failure"],
@@ -162,6 +184,25 @@ const result = await runSensorPipeline({
 });
 say(formatReport(result));
 process.exitCode = interrupt.aborted ? 130 : result.failure === undefined && result.report.accounting.holds ? 0 : 1;
+
+function parseJetStreamExecutor(): { server: string; prefix: string; capacity: number } | undefined {
+  if (flags.executor !== "jetstream") {
+    if (flags.server !== undefined) failUsage(program, "--server is for --executor jetstream");
+    return undefined;
+  }
+  if (flags.server === undefined) failUsage(program, "--executor jetstream needs --server nats://host:port");
+  let address: NatsAddress;
+  try {
+    address = parseNatsUrl(flags.server);
+  } catch (error) {
+    return failUsage(program, `--server: ${(error as Error).message}`);
+  }
+  if (address.prefix !== "") failUsage(program, "--server: give the server only, e.g. nats://127.0.0.1:4222");
+  if (!/^[a-z0-9][a-z0-9_-]{0,31}$/.test(flags.prefix)) {
+    failUsage(program, `--prefix must be 1 to 32 lower-case letters, digits, - or _, got "${flags.prefix}"`);
+  }
+  return { server: address.server, prefix: flags.prefix, capacity: flags.capacity };
+}
 
 function parseBatchSize(raw: string): number | "auto" {
   if (raw === "auto") return "auto";
@@ -261,6 +302,7 @@ function formatReport({
   failure,
   input: file,
   outputs: written,
+  remote,
 }: SensorPipelineResult): string {
   const source = report.source;
   const perSensor = Object.entries(source?.perSource ?? {}).map(([id, count]) => [id, count] as const);
@@ -301,6 +343,7 @@ function formatReport({
       ["throughput", `${formatNumber(Math.round(report.throughputPerSec))} records/s`],
     ]),
     "",
+    ...(remote === undefined ? [] : [formatNodes(remote), ""]),
     "latency per lane, createdAt → delivered to the sink:",
     formatLaneLatency(report),
     "",
@@ -308,5 +351,20 @@ function formatReport({
     formatSizeHistory(report),
     "",
     `check: ${formatAccounting(report.accounting)}`,
+  ].join("\n");
+}
+
+/** What each worker node computed for this run, and the redeliveries after a node was lost. */
+function formatNodes(remote: JetStreamExecutorStats): string {
+  if (remote.nodes.every((node) => node.batches === 0)) {
+    return "worker nodes: no worker answered (is `bun run worker --server …` running with the same --prefix?)";
+  }
+  const rows = remote.nodes.map(
+    (node) => [node.node, node.batches, node.redeliveries, node.alive ? "yes" : "no"] as const,
+  );
+  return [
+    "worker nodes:",
+    formatTable(["node", "batches", "of them redelivered", "still there"], rows),
+    `redeliveries ${formatNumber(remote.redeliveries)} (slowest ${Math.round(remote.slowestRedeliveryMs)} ms from publish to result), results computed twice and dropped ${formatNumber(remote.duplicateResults)}, batches past the delivery limit ${formatNumber(remote.deliveryLimited)}, timed out ${formatNumber(remote.timeouts)}`,
   ].join("\n");
 }
