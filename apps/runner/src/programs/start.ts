@@ -359,12 +359,10 @@ function formatNodes(remote: JetStreamExecutorStats): string {
   if (remote.nodes.every((node) => node.batches === 0)) {
     return "worker nodes: no worker answered (is `bun run worker --server …` running with the same --prefix?)";
   }
-  const rows = remote.nodes.map(
-    (node) => [node.node, node.batches, node.redeliveries, node.alive ? "yes" : "no"] as const,
-  );
+  const rows = remote.nodes.map((node) => [node.node, node.batches, node.redeliveries] as const);
   return [
     "worker nodes:",
-    formatTable(["node", "batches", "of them redelivered", "still there"], rows),
+    formatTable(["node", "batches", "of them redelivered"], rows),
     `redeliveries ${formatNumber(remote.redeliveries)} (slowest ${Math.round(remote.slowestRedeliveryMs)} ms from publish to result), results computed twice and dropped ${formatNumber(remote.duplicateResults)}, batches past the delivery limit ${formatNumber(remote.deliveryLimited)}, timed out ${formatNumber(remote.timeouts)}`,
   ].join("\n");
 }
