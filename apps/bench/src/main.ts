@@ -19,9 +19,20 @@ import { memorySection } from "./sections/memory.ts";
 import { overheadSection } from "./sections/overhead.ts";
 import { peersSection } from "./sections/peers.ts";
 import { prioritySection } from "./sections/priority.ts";
+import { scaleOutSection } from "./sections/scaleout.ts";
 import type { BenchContext, SectionReport } from "./sections/section.ts";
 
-const SECTIONS = ["overhead", "adaptive", "latency", "peers", "priority", "isolation", "io", "memory"] as const;
+const SECTIONS = [
+  "overhead",
+  "adaptive",
+  "latency",
+  "peers",
+  "priority",
+  "isolation",
+  "io",
+  "scaleout",
+  "memory",
+] as const;
 type SectionName = (typeof SECTIONS)[number];
 const USAGE = `Usage: bun run bench [--records N] [--samples N] [--only ${SECTIONS.join(",")}] [--out report.md]`;
 
@@ -80,6 +91,7 @@ if (only.includes("peers")) reports.push(await peersSection(ctx));
 if (only.includes("priority")) reports.push(await prioritySection(ctx));
 if (only.includes("isolation")) reports.push(await isolationSection(ctx));
 if (only.includes("io")) reports.push(await ioSection(ctx));
+if (only.includes("scaleout")) reports.push(await scaleOutSection(ctx));
 if (only.includes("memory")) reports.push(memorySection(progress));
 
 const targets = reports.flatMap((r) => r.targets);

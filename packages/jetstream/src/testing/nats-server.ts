@@ -15,6 +15,8 @@ export interface NatsServer {
   readonly port: number;
   /** Clients connected now, from the server's monitoring endpoint. */
   connections(): Promise<number>;
+  /** The server process's id (for measuring its CPU time); undefined while stopped. */
+  pid(): number | undefined;
   stop(): Promise<void>;
   /** Stops it and starts it again on the same port and store. */
   restart(): Promise<void>;
@@ -74,6 +76,7 @@ export async function startNatsServer(): Promise<NatsServer> {
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
+    pid: () => (running === undefined || running.killed || running.exitCode !== null ? undefined : running.pid),
     async connections() {
       const response = await fetch(`http://127.0.0.1:${monitor}/connz`);
       return ((await response.json()) as { num_connections: number }).num_connections;
