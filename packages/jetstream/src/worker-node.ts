@@ -29,7 +29,7 @@ import {
   type TaskPriority,
 } from "@poolstream/core";
 import { closeConnection, connectWithRetry } from "./internal/connect-with-retry.ts";
-import { pull } from "./internal/raw-pull.ts";
+import { Puller } from "./internal/puller.ts";
 import { remoteFailureOf } from "./remote-outcome.ts";
 import { decodeWireBody, encodeWireBody } from "./wire-body.ts";
 import { deliveryInfoOf, ensureWorkTopology, Header, type WorkTopology, workTopology } from "./work-protocol.ts";
@@ -82,7 +82,7 @@ export class WorkerNode {
   readonly #kernels = new Map<string, Kernel<unknown, unknown>>();
   readonly #stop = new AbortController();
   readonly #held = new Set<Promise<void>>();
-  readonly #pulls = new Set<Promise<unknown>>();
+  #arrived: (() => void) | undefined;
   #slotFreed: (() => void) | undefined;
   #ackWaitMs = DEFAULT_ACK_WAIT_MS;
   #running: Promise<void> | undefined;
@@ -157,7 +157,6 @@ export class WorkerNode {
       this.#log(`node ${this.name} ready: ${this.#slots} slots, ack wait ${this.#ackWaitMs} ms`);
       await this.#pullLoop(connection, jetstream(connection));
       await Promise.all(this.#held);
-      await Promise.all(this.#pulls);
     } finally {
       clearInterval(presence);
       this.#sayPresent(connection, true);
@@ -177,67 +176,52 @@ export class WorkerNode {
 
   async #pullLoop(connection: NatsConnection, js: JetStreamClient): Promise<void> {
     const { workStream, criticalConsumer, normalConsumer } = this.topology;
-    const take = (priority: TaskPriority) => (message: Msg) => this.#take(js, message, priority);
-    while (!this.#stop.signal.aborted) {
-      const free = this.#slots - this.#held.size;
-      if (free <= 0) {
-        await new Promise<void>((resolve) => {
-          this.#slotFreed = resolve;
-        });
-        this.#slotFreed = undefined;
-        continue;
-      }
-      try {
-        // What CRITICAL work there is now, first; NORMAL work only for the slots left over.
-        let got = await this.#tracked(pull(connection, workStream, criticalConsumer, { batch: free }, take("urgent")));
-        if (got < free && !this.#stop.signal.aborted) {
-          got += await this.#tracked(
-            pull(connection, workStream, normalConsumer, { batch: free - got }, take("normal")),
-          );
+    const puller = new Puller(connection, (message) => this.#take(js, message));
+    try {
+      while (!this.#stop.signal.aborted) {
+        const free = this.#slots - this.#held.size;
+        if (free <= 0) {
+          await new Promise<void>((resolve) => {
+            this.#slotFreed = resolve;
+          });
+          this.#slotFreed = undefined;
+          continue;
         }
-        if (got === 0 && !this.#stop.signal.aborted) await this.#waitForWork(connection, take);
-      } catch (error) {
-        if (this.#stop.signal.aborted) break;
-        this.#log(`pulling work failed (${(error as Error).message}); trying again`);
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        // What CRITICAL work there is now, first; NORMAL work only for the slots left over.
+        let got = await puller.pull(workStream, criticalConsumer, { batch: free });
+        if (got < free && !this.#stop.signal.aborted) {
+          got += await puller.pull(workStream, normalConsumer, { batch: free - got });
+        }
+        if (got === 0 && !this.#stop.signal.aborted) await this.#waitForWork(puller);
       }
+    } finally {
+      // Open requests may still bring batches (the server has them on their way): taken, then closed.
+      await puller.settled();
+      puller.close();
     }
   }
 
   /** Idle: one open pull on each subject; returns when a batch comes on either, or both expire, or stop. */
-  async #waitForWork(
-    connection: NatsConnection,
-    take: (priority: TaskPriority) => (message: Msg) => void,
-  ): Promise<void> {
+  async #waitForWork(puller: Puller): Promise<void> {
     const { workStream, criticalConsumer, normalConsumer } = this.topology;
     await new Promise<void>((resolve) => {
       let open = 2;
-      const arrived = (priority: TaskPriority) => (message: Msg) => {
-        take(priority)(message);
-        resolve();
-      };
       const ended = (): void => {
         if (--open === 0) resolve();
       };
+      this.#arrived = resolve;
       this.#stop.signal.addEventListener("abort", () => resolve(), { once: true });
-      for (const [consumer, priority] of [
-        [criticalConsumer, "urgent"],
-        [normalConsumer, "normal"],
-      ] as const) {
-        this.#tracked(pull(connection, workStream, consumer, { batch: 1, expiresMs: IDLE_WAIT_MS }, arrived(priority)))
-          .catch(() => {})
-          .finally(ended);
+      for (const consumer of [criticalConsumer, normalConsumer]) {
+        void puller.pull(workStream, consumer, { batch: 1, expiresMs: IDLE_WAIT_MS }).finally(ended);
       }
     });
+    this.#arrived = undefined;
   }
 
-  #tracked<T>(promise: Promise<T>): Promise<T> {
-    this.#pulls.add(promise);
-    void promise.finally(() => this.#pulls.delete(promise)).catch(() => {});
-    return promise;
-  }
-
-  #take(js: JetStreamClient, message: Msg, priority: TaskPriority): void {
+  #take(js: JetStreamClient, message: Msg): void {
+    this.#arrived?.();
+    // The batch says its priority; the local pool runs urgent ones first.
+    const priority: TaskPriority = message.headers?.get(Header.priority) === "urgent" ? "urgent" : "normal";
     const held = this.#handle(js, message, priority).finally(() => {
       this.#held.delete(held);
       this.#slotFreed?.();
