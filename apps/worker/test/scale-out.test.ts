@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import { createRandom } from "@poolstream/core";
 import { type NatsServer, startNatsServer } from "@poolstream/jetstream/testing";
 
@@ -189,4 +191,36 @@ describe("bun run start --executor jetstream with two bun run worker nodes", () 
     expect(code).toBe(130);
     expect(out).toContain("batches answered");
   }, 120_000);
+
+  test("no node: at most --capacity batches wait in the server; past --batch-timeout they are recovered here; the report says so", async () => {
+    const run = Bun.spawn(
+      [
+        "bun",
+        "src/programs/start.ts",
+        ...["--executor", "jetstream", "--server", server.url, "--prefix", "nonode", "--capacity", "4"],
+        ...["--batch-timeout", "1", "--duration", "2", "--on-failure", "dead-letter", "--dlq", ":memory:"],
+      ],
+      { cwd: runner, stdout: "pipe", stderr: "pipe" },
+    );
+    children.add(run);
+    const client = await connect({ servers: server.url });
+    const manager = await jetstreamManager(client);
+    let most = 0;
+    while (run.exitCode === null) {
+      try {
+        most = Math.max(most, (await manager.streams.info("NONODE_WORK")).state.messages);
+      } catch {
+        // not made yet
+      }
+      await Bun.sleep(50);
+    }
+    await client.close();
+    const { code, out } = await finished(run);
+    expect(code).toBe(0);
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(4);
+    expect(out).toContain("no worker answered");
+    expect(out).toMatch(/check: .* entered = .*: OK/);
+    expect(Number(/recovered ([\d,]+)/.exec(out)?.[1]?.replace(/,/g, ""))).toBeGreaterThan(0);
+  }, 60_000);
 });

@@ -268,6 +268,22 @@ function scalingTable(
       `| ${kernel}, batch ${size} | ${formatRate(local)} | ${formatRate(serverCap)} | ${formatRate(pipelineCap)} | ${formatRate(at(1))} | ${formatRate(at(4))} | ${formatRate(at(16))} | ${formatRate(at(64))} | ${limitedBy}, from ~${nodesToLimit} node${nodesToLimit === 1 ? "" : "s"} |`,
     );
   }
-  lines.push("");
+  // Where scale-out pays: a kernel a hundred times the heavy one, whose batches cost the same to move.
+  const heavy = measured.get("heavy/1000");
+  if (heavy !== undefined) {
+    const perNode = heavy.local / 100;
+    const serverCap = (1e6 / heavy.cpu.serverUs) * 1000;
+    const pipelineCap = (1e6 / heavy.cpu.pipelineUs) * 1000;
+    const at = (n: number): number => Math.min(n * perNode, serverCap, pipelineCap);
+    const nodesToLimit = Math.ceil(Math.min(serverCap, pipelineCap) / perNode);
+    lines.push(
+      `| 100× heavy, batch 1000 (estimated: the heavy row's costs, a hundredth of its rate) | ${formatRate(perNode)} | ${formatRate(serverCap)} | ${formatRate(pipelineCap)} | ${formatRate(at(1))} | ${formatRate(at(4))} | ${formatRate(at(16))} | ${formatRate(at(64))} | ${serverCap < pipelineCap ? "the server" : "the pipeline's process"}, from ~${nodesToLimit} nodes |`,
+    );
+  }
+  lines.push(
+    "",
+    "Read: with kernels as cheap as these, one pipeline process and one server move batches no faster than one node computes them, so more nodes add nothing; scale-out pays when a batch's compute outweighs its moving (the last row: linear up to dozens of nodes), and beyond that by running several pipelines (sharded by sensor) against the server. The caps assume one core each; the server uses more than one core across streams, so with several pipelines its cap is higher than shown.",
+    "",
+  );
   return lines;
 }

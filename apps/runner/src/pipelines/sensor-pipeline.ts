@@ -105,7 +105,13 @@ export interface SensorPipelineOptions {
   /** Threads (the default), child processes, or worker nodes through JetStream. */
   readonly executor?: ExecutorMode;
   /** With the JetStream executor: the server, `nats://host:port`, and the prefix the nodes use. */
-  readonly jetstream?: { readonly server: string; readonly prefix: string; readonly capacity?: number };
+  readonly jetstream?: {
+    readonly server: string;
+    readonly prefix: string;
+    readonly capacity?: number;
+    /** A batch no node answers within this fails, and meets the failure policy. Default 30 s. */
+    readonly batchTimeoutMs?: number;
+  };
   readonly seed: number;
   readonly lanes?: LaneMode;
   readonly onFailure?: FailureMode;
@@ -259,7 +265,7 @@ async function openRemote(options: SensorPipelineOptions): Promise<JetStreamExec
     prefix: remote.prefix,
     capacity: remote.capacity ?? 16,
     // A batch no node answers within this fails, and meets the failure policy; nothing waits for ever.
-    taskTimeoutMs: 30_000,
+    taskTimeoutMs: remote.batchTimeoutMs ?? 30_000,
     // A node that dies holding a batch has it delivered to another within 2 s (a busy node heartbeats meanwhile).
     ackWaitMs: 2_000,
     ...(options.onInputNews === undefined ? {} : { log: options.onInputNews }),

@@ -70,6 +70,14 @@ const program = {
       max: 100_000,
       description: "with --executor jetstream: batches outstanding across the nodes, at most",
     },
+    "batch-timeout": {
+      type: "number",
+      default: 30,
+      min: 0.1,
+      max: 86_400,
+      description:
+        "with --executor jetstream: seconds a batch may wait for a node's answer before it fails (and meets --on-failure)",
+    },
     seed: { type: "integer", default: 42, min: 0, max: 2 ** 32 - 1, description: "seed of the simulated values" },
     lanes: {
       type: "choice",
@@ -185,7 +193,9 @@ const result = await runSensorPipeline({
 say(formatReport(result));
 process.exitCode = interrupt.aborted ? 130 : result.failure === undefined && result.report.accounting.holds ? 0 : 1;
 
-function parseJetStreamExecutor(): { server: string; prefix: string; capacity: number } | undefined {
+function parseJetStreamExecutor():
+  | { server: string; prefix: string; capacity: number; batchTimeoutMs: number }
+  | undefined {
   if (flags.executor !== "jetstream") {
     if (flags.server !== undefined) failUsage(program, "--server is for --executor jetstream");
     return undefined;
@@ -201,7 +211,12 @@ function parseJetStreamExecutor(): { server: string; prefix: string; capacity: n
   if (!/^[a-z0-9][a-z0-9_-]{0,31}$/.test(flags.prefix)) {
     failUsage(program, `--prefix must be 1 to 32 lower-case letters, digits, - or _, got "${flags.prefix}"`);
   }
-  return { server: address.server, prefix: flags.prefix, capacity: flags.capacity };
+  return {
+    server: address.server,
+    prefix: flags.prefix,
+    capacity: flags.capacity,
+    batchTimeoutMs: Math.round(flags["batch-timeout"] * 1000),
+  };
 }
 
 function parseBatchSize(raw: string): number | "auto" {
