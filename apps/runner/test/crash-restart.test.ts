@@ -56,7 +56,9 @@ function startRun(db: string) {
 
 function rowsIn(db: string): { rows: number; identities: string[]; intact: boolean } {
   if (!existsSync(db)) return { rows: 0, identities: [], intact: true }; // killed before the database was made
-  const database = new Database(db, { readonly: true });
+  // Opened for writing, as the next run opens it: a process killed while it switched a new file to WAL
+  // leaves a hot rollback journal, which only a writer may roll back (read-only, SQLITE_READONLY_ROLLBACK).
+  const database = new Database(db);
   try {
     const intact =
       database.query<{ integrity_check: string }, []>("PRAGMA integrity_check").get()?.integrity_check === "ok";
