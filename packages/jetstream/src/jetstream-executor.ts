@@ -84,6 +84,8 @@ interface Outstanding {
   readonly resolve: (output: unknown) => void;
   readonly reject: (error: Error) => void;
   sequence?: number;
+  /** Resolves with the batch's stream sequence once stored, or undefined if it never was. */
+  published?: Promise<number | undefined>;
   cleanup(): void;
 }
 
@@ -95,6 +97,8 @@ interface NodeRecord {
 }
 
 const NODE_ALIVE_MS = 3_000;
+/** How long a failing batch waits to be withdrawn from the stream before it is rejected anyway. */
+const WITHDRAW_BOUND_MS = 3_000;
 
 export class JetStreamExecutor implements Executor {
   readonly capacity: number;
@@ -187,7 +191,7 @@ export class JetStreamExecutor implements Executor {
       head.set(Header.priority, options.priority ?? "normal");
       if (timeoutMs !== undefined) head.set(Header.deadline, String(Date.now() + timeoutMs));
       const subject = options.priority === "urgent" ? this.topology.criticalSubject : this.topology.normalSubject;
-      void this.#publish(entry, subject, body, head);
+      entry.published = this.#publish(entry, subject, body, head);
     });
   }
 
@@ -197,27 +201,26 @@ export class JetStreamExecutor implements Executor {
     subject: string,
     body: Uint8Array,
     head: ReturnType<typeof headers>,
-  ): Promise<void> {
+  ): Promise<number | undefined> {
     let waitMs = 100;
     for (;;) {
       let js: JetStreamClient;
       try {
         ({ js } = await this.#connected());
       } catch {
-        return; // closed before connecting: close() has failed the batch
+        return undefined; // closed before connecting: close() has failed the batch
       }
-      if (!this.#outstanding.has(entry.id)) return;
+      if (!this.#outstanding.has(entry.id)) return undefined;
       try {
         const ack = await js.publish(subject, body, { msgID: entry.id, headers: head, timeout: 2_000 });
+        // Failed meanwhile: the failing side withdraws it, having waited for this.
         if (this.#outstanding.has(entry.id)) {
           entry.sequence = ack.seq;
           this.#bySequence.set(ack.seq, entry.id);
-        } else {
-          void this.#withdraw(ack.seq);
         }
-        return;
+        return ack.seq;
       } catch (error) {
-        if (!this.#outstanding.has(entry.id)) return;
+        if (!this.#outstanding.has(entry.id)) return undefined;
         this.#log(`could not publish batch ${entry.id} (${(error as Error).message}); trying again`);
         await new Promise((resolve) => setTimeout(resolve, waitMs));
         waitMs = Math.min(2_000, waitMs * 2);
@@ -358,8 +361,20 @@ export class JetStreamExecutor implements Executor {
     const entry = this.#settle(id);
     if (entry === undefined) return;
     this.#counts.failed++;
-    if (withdraw && entry.sequence !== undefined) void this.#withdraw(entry.sequence);
-    entry.reject(error);
+    if (!withdraw) {
+      entry.reject(error);
+      return;
+    }
+    // Rejected once the batch is off the stream (or after a bound, when the server is away): the slot this
+    // frees lets the pipeline publish another, and the stream must never hold more than `capacity` of them.
+    const off = (entry.published ?? Promise.resolve(undefined)).then((sequence) =>
+      sequence === undefined ? undefined : this.#withdraw(sequence),
+    );
+    let bound: ReturnType<typeof setTimeout> | undefined;
+    void Promise.race([off, new Promise((resolve) => (bound = setTimeout(resolve, WITHDRAW_BOUND_MS)))]).then(() => {
+      clearTimeout(bound);
+      entry.reject(error);
+    });
   }
 
   async #withdraw(sequence: number): Promise<void> {
