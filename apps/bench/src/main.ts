@@ -16,6 +16,7 @@ import { ioSection } from "./sections/io.ts";
 import { isolationSection } from "./sections/isolation.ts";
 import { latencySection } from "./sections/latency.ts";
 import { memorySection } from "./sections/memory.ts";
+import { metricsSection } from "./sections/metrics.ts";
 import { overheadSection } from "./sections/overhead.ts";
 import { peersSection } from "./sections/peers.ts";
 import { prioritySection } from "./sections/priority.ts";
@@ -31,6 +32,7 @@ const SECTIONS = [
   "isolation",
   "io",
   "scaleout",
+  "metrics",
   "memory",
 ] as const;
 type SectionName = (typeof SECTIONS)[number];
@@ -92,6 +94,7 @@ if (only.includes("priority")) reports.push(await prioritySection(ctx));
 if (only.includes("isolation")) reports.push(await isolationSection(ctx));
 if (only.includes("io")) reports.push(await ioSection(ctx));
 if (only.includes("scaleout")) reports.push(await scaleOutSection(ctx));
+if (only.includes("metrics")) reports.push(await metricsSection(ctx));
 if (only.includes("memory")) reports.push(memorySection(progress));
 
 const targets = reports.flatMap((r) => r.targets);

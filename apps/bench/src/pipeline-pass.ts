@@ -4,7 +4,7 @@
  * sinks. Every poolstream throughput in the report is a pass of this.
  */
 import type { BatchSizer, Executor, SensorRecord } from "@poolstream/core";
-import { type PipelineReport, pipeline } from "@poolstream/pipeline";
+import { type Pipeline, type PipelineReport, pipeline } from "@poolstream/pipeline";
 import type { AnyTransport } from "./peers/batch-loop.ts";
 
 /**
@@ -17,9 +17,11 @@ export async function runPipeline(
   records: readonly SensorRecord[],
   sizer: BatchSizer,
   onBatch?: (latencyMs: number) => void,
+  watch?: (run: Pipeline<SensorRecord, unknown>) => void,
 ): Promise<PipelineReport> {
   const run = pipeline({ source: records, executor, transport, sizer });
   if (onBatch !== undefined) run.on("batch-completed", (event) => onBatch(event.durationMs));
+  watch?.(run);
   const report = await run.run();
   const { accounting } = report;
   if (!accounting.holds || accounting.results !== records.length) {

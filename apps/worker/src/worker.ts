@@ -14,9 +14,11 @@
 import { hostname } from "node:os";
 import { WorkerNode } from "@poolstream/jetstream";
 import { parseNatsUrl } from "@poolstream/jetstream/url";
+import { type MetricsServer, serveMetrics } from "@poolstream/metrics";
 import { WorkerPool } from "@poolstream/pool";
 import { failUsage, readFlags } from "@poolstream/runner/cli/flags";
 import { formatKeyValues, formatNumber } from "@poolstream/runner/report/text";
+import { nodeMetrics } from "./node-metrics.ts";
 
 const program = {
   usage: "bun run worker",
@@ -42,6 +44,11 @@ const program = {
       description: "names the streams; the same as the pipeline's --prefix",
     },
     name: { type: "string", placeholder: "id", description: "how the node is named in reports (default host-pid)" },
+    metrics: {
+      type: "string",
+      placeholder: "port",
+      description: "serve Prometheus metrics at http://127.0.0.1:<port>/metrics (0: a free port)",
+    },
   },
 } as const;
 const flags = readFlags(program);
@@ -80,6 +87,23 @@ try {
   failUsage(program, (error as Error).message);
 }
 
+let metricsServer: MetricsServer | undefined;
+using metrics = flags.metrics === undefined ? undefined : nodeMetrics(() => node.stats(), pool);
+if (metrics !== undefined) {
+  const port = Number(flags.metrics);
+  if (flags.metrics?.trim() === "" || !Number.isInteger(port) || port < 0 || port > 65_535) {
+    await pool.close();
+    failUsage(program, `--metrics must be a port from 0 to 65535, got "${flags.metrics}"`);
+  }
+  try {
+    metricsServer = serveMetrics(metrics.registry, { port });
+  } catch (error) {
+    await pool.close();
+    failUsage(program, `--metrics: cannot listen on port ${port} (${(error as Error).message})`);
+  }
+  log(`Prometheus metrics at ${metricsServer.url}`);
+}
+
 let stopping: NodeJS.Signals | undefined;
 let firstSignalAt = 0;
 const stopOn = (signal: NodeJS.Signals): void => {
@@ -110,6 +134,7 @@ const status = setInterval(() => {
 }, 1_000);
 await node.run();
 clearInterval(status);
+await metricsServer?.stop();
 await pool.close();
 const s = node.stats();
 console.log(

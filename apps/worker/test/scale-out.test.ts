@@ -48,12 +48,14 @@ interface Node {
   readonly child: Bun.Subprocess<"ignore", "pipe", "pipe">;
   /** Everything it printed, once it has ended. */
   readonly output: Promise<string>;
+  /** Where its Prometheus metrics are, when started with --metrics. */
+  readonly metricsUrl?: string;
 }
 
 /** A `bun run worker` node; resolves once it is pulling work. */
-async function startNode(prefix: string, name: string): Promise<Node> {
+async function startNode(prefix: string, name: string, extra: readonly string[] = []): Promise<Node> {
   const child = Bun.spawn(
-    ["bun", workerScript, "--server", server.url, "--prefix", prefix, "--workers", "1", "--name", name],
+    ["bun", workerScript, "--server", server.url, "--prefix", prefix, "--workers", "1", "--name", name, ...extra],
     { stdout: "pipe", stderr: "pipe" },
   );
   children.add(child);
@@ -71,7 +73,8 @@ async function startNode(prefix: string, name: string): Promise<Node> {
     }
     return seen;
   })();
-  return { child, output };
+  const metricsUrl = /metrics at (\S+)/.exec(seen)?.[1];
+  return { child, output, ...(metricsUrl === undefined ? {} : { metricsUrl }) };
 }
 
 function start(db: string, extra: readonly string[], composed = true) {
@@ -173,7 +176,7 @@ describe("bun run start --executor jetstream with two bun run worker nodes", () 
 
   test("batches of a fixed size through one FIFO lane: every column the same as on the local pool, statistics included", async () => {
     const prefix = "exact";
-    const node = await startNode(prefix, "node-x");
+    const node = await startNode(prefix, "node-x", ["--metrics", "0"]);
     const local = await finished(start(join(dir, "fixed-local.sqlite"), ["--workers", "2"], false));
     const remote = await finished(
       start(
@@ -186,6 +189,12 @@ describe("bun run start --executor jetstream with two bun run worker nodes", () 
     // Every column but reading_time, which is when the line was read (the file has no timestamps).
     const all = "sensor_id, seq, outcome, value, normalized, rolling_mean, anomaly, error, error_type, lane";
     expect(outcomes(join(dir, "fixed-remote.sqlite"), all)).toEqual(outcomes(join(dir, "fixed-local.sqlite"), all));
+    // The node's own metrics: every batch of the run computed there, none failed.
+    const scraped = await (await fetch(node.metricsUrl as string)).text();
+    const computed = Number(/poolstream_node_batches_total\{outcome="computed"\} (\d+)/.exec(scraped)?.[1]);
+    expect(computed).toBe(Math.ceil(LINES / 100));
+    expect(scraped).toContain('poolstream_node_batches_total{outcome="failed"} 0');
+    expect(scraped).toContain("poolstream_workers_alive 1");
     node.child.kill("SIGINT");
     const [out, code] = await Promise.all([node.output, node.child.exited]);
     expect(code).toBe(130);

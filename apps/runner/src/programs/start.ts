@@ -11,6 +11,7 @@ import { type FieldMapping, parseFieldMapping } from "@poolstream/ingest";
 // The URL parser alone: the MQTT client is loaded only for a run that uses a broker.
 import type { JetStreamExecutorStats } from "@poolstream/jetstream";
 import { type NatsAddress, parseNatsUrl } from "@poolstream/jetstream/url";
+import { type MetricsServer, PipelineMetrics, serveMetrics } from "@poolstream/metrics";
 import { type MqttAddress, parseMqttUrl } from "@poolstream/mqtt/url";
 import { failUsage, readFlags } from "../cli/flags.ts";
 import { interruptSignal } from "../cli/interrupt.ts";
@@ -69,6 +70,11 @@ const program = {
       min: 1,
       max: 100_000,
       description: "with --executor jetstream: batches outstanding across the nodes, at most",
+    },
+    metrics: {
+      type: "string",
+      placeholder: "port",
+      description: "serve Prometheus metrics at http://127.0.0.1:<port>/metrics while it runs (0: a free port)",
     },
     "batch-timeout": {
       type: "number",
@@ -142,6 +148,7 @@ const outputs = [...parseOutputs(flags.output), ...parseAlerts(flags.alerts)];
 const say = outputs.some((o) => o.kind === "ndjson" && o.path === "-") ? console.error : console.log;
 
 const jetstream = parseJetStreamExecutor();
+const metricsPort = parsePort(flags.metrics);
 
 const interrupt = interruptSignal("start");
 const from =
@@ -167,6 +174,9 @@ const until =
 say(
   `[start] ${from} → ${flags.lanes === "fifo" ? "one FIFO lane" : "CRITICAL/NORMAL lanes"} → ${batchSize === "auto" ? "adaptive batches" : `batches of ${batchSize}`} → ${flags.executor === "jetstream" ? `worker nodes via ${jetstream?.server}` : `${flags.workers} ${flags.executor === "workers" ? "workers" : "child processes"}`}, on failure ${flags["on-failure"]}${outputs.length > 0 ? ` → ${flags.output}` : ""}, ${until}`,
 );
+const metrics = metricsPort === undefined ? undefined : new PipelineMetrics();
+const metricsServer = metrics === undefined ? undefined : serveMetricsOrExit(metrics, metricsPort as number);
+if (metricsServer !== undefined) say(`[start] Prometheus metrics at ${metricsServer.url}`);
 const result = await runSensorPipeline({
   durationSec: flags.duration,
   sensors: flags.sensors,
@@ -189,7 +199,10 @@ const result = await runSensorPipeline({
   signal: interrupt,
   log: () => {}, // the status line below says the same once a second, however fast records arrive
   onStatus: (stats) => say(formatStatus("start", stats)),
+  ...(metrics === undefined ? {} : { metrics }),
 });
+await metricsServer?.stop();
+metrics?.close();
 say(formatReport(result));
 process.exitCode = interrupt.aborted ? 130 : result.failure === undefined && result.report.accounting.holds ? 0 : 1;
 
@@ -217,6 +230,24 @@ function parseJetStreamExecutor():
     capacity: flags.capacity,
     batchTimeoutMs: Math.round(flags["batch-timeout"] * 1000),
   };
+}
+
+function parsePort(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const port = Number(raw);
+  if (raw.trim() === "" || !Number.isInteger(port) || port < 0 || port > 65_535) {
+    failUsage(program, `--metrics must be a port from 0 to 65535, got "${raw}"`);
+  }
+  return port;
+}
+
+/** The metrics endpoint, or one line and exit 2 when its port cannot be had. */
+function serveMetricsOrExit(source: PipelineMetrics, port: number): MetricsServer {
+  try {
+    return serveMetrics(source, { port });
+  } catch (error) {
+    return failUsage(program, `--metrics: cannot listen on port ${port} (${(error as Error).message})`);
+  }
 }
 
 function parseBatchSize(raw: string): number | "auto" {
