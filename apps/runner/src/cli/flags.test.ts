@@ -8,17 +8,23 @@ const program = {
     count: { type: "integer", default: 3, min: 1, description: "how many" },
     rate: { type: "number", default: 0.5, min: 0, max: 1, description: "a share" },
     path: { type: "string", description: "where", placeholder: "file" },
+    serve: { type: "string", description: "a port", placeholder: "port", whenBare: "8080" },
   },
 } as const;
 
 describe("parseFlags", () => {
   test("defaults, conversions and both --flag value and --flag=value forms", () => {
-    expect(parseFlags(program, [])).toEqual({ count: 3, rate: 0.5, path: undefined });
+    expect(parseFlags(program, [])).toEqual({ count: 3, rate: 0.5, path: undefined, serve: undefined });
     expect(parseFlags(program, ["--count", "7", "--rate=0.25", "--path", "x.db"])).toEqual({
       count: 7,
       rate: 0.25,
       path: "x.db",
+      serve: undefined,
     });
+    // A flag with a value for when it is given alone.
+    expect(parseFlags(program, ["--serve"])).toMatchObject({ serve: "8080" });
+    expect(parseFlags(program, ["--serve", "--count", "2"])).toMatchObject({ serve: "8080", count: 2 });
+    expect(parseFlags(program, ["--serve", "9000"])).toMatchObject({ serve: "9000" });
     expect(parseFlags(program, ["--help"])).toBe("help");
   });
 
@@ -31,6 +37,8 @@ describe("parseFlags", () => {
       ["--rate", "2"],
       ["--rate", ""],
       ["stray"],
+      ["--count", "-1"],
+      ["--rate", "-0.5"],
     ];
     for (const argv of cases) {
       const error = (() => {
@@ -43,6 +51,8 @@ describe("parseFlags", () => {
       })();
       expect(error).toBeInstanceOf(UsageError);
       expect((error as Error).message).not.toContain("\n");
+      // A negative number is the flag's value, refused by its range, not an "ambiguous argument".
+      if (argv[1]?.startsWith("-")) expect((error as Error).message).toContain(`--${argv[0]?.slice(2)} must be >=`);
     }
   });
 
@@ -51,5 +61,7 @@ describe("parseFlags", () => {
     expect(help).toContain("--count <n>");
     expect(help).toContain("(default 0.5)");
     expect(help).toContain("--path <file>");
+    expect(help).toContain("--serve [port]");
+    expect(help).toContain("(alone: 8080)");
   });
 });

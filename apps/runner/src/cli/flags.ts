@@ -25,6 +25,8 @@ export interface StringFlag extends FlagBase {
   readonly type: "string";
   readonly default?: string;
   readonly placeholder?: string;
+  /** The value of the flag given alone (`--dashboard` for `--dashboard 8080`); without it, a value is needed. */
+  readonly whenBare?: string;
 }
 /** One of a few words, e.g. `--lanes fifo|priority`. */
 export interface ChoiceFlag<C extends string = string> extends FlagBase {
@@ -65,7 +67,7 @@ export function parseFlags<const S extends Record<string, FlagSpec>>(
   for (const name of Object.keys(program.flags)) options[name] = { type: "string" };
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args: normalize(program, argv), options, strict: true, allowPositionals: false });
   } catch (error) {
     throw new UsageError((error as Error).message.split("\n")[0] ?? "bad arguments");
   }
@@ -76,6 +78,34 @@ export function parseFlags<const S extends Record<string, FlagSpec>>(
     values[name] = typeof raw === "string" ? convert(name, spec, raw) : spec.default;
   }
   return values as FlagValues<S>;
+}
+
+/**
+ * What `parseArgs` is given: a negative number after a flag is that flag's
+ * value (`--batch-size -1` reaches the range check, rather than being read
+ * as an unknown option "-1"), and a flag with a `whenBare` value given alone
+ * gets that value.
+ */
+function normalize(program: Program<Record<string, FlagSpec>>, argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const spec = arg.startsWith("--") && !arg.includes("=") ? program.flags[arg.slice(2)] : undefined;
+    const next = argv[i + 1];
+    if (spec !== undefined && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else if (
+      spec?.type === "string" &&
+      spec.whenBare !== undefined &&
+      (next === undefined || next.startsWith("--"))
+    ) {
+      out.push(`${arg}=${spec.whenBare}`);
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
 }
 
 function convert(name: string, spec: FlagSpec, raw: string): number | string {
@@ -104,11 +134,18 @@ export function formatHelp<S extends Record<string, FlagSpec>>(program: Program<
       spec.type === "choice"
         ? `<${spec.choices.join("|")}>`
         : spec.type === "string"
-          ? `<${spec.placeholder ?? "value"}>`
+          ? spec.whenBare === undefined
+            ? `<${spec.placeholder ?? "value"}>`
+            : `[${spec.placeholder ?? "value"}]`
           : spec.type === "integer"
             ? "<n>"
             : "<x>";
-    const fallback = spec.default === undefined ? "" : ` (default ${spec.default})`;
+    const fallback =
+      spec.type === "string" && spec.whenBare !== undefined
+        ? ` (alone: ${spec.whenBare})`
+        : spec.default === undefined
+          ? ""
+          : ` (default ${spec.default})`;
     return [`  --${name} ${placeholder}`, `${spec.description}${fallback}`];
   });
   rows.push(["  --help", "show this help"]);

@@ -37,7 +37,7 @@ import type {
 } from "@poolstream/jetstream";
 import type { PipelineMetrics } from "@poolstream/metrics";
 import type { MqttPublishSink, MqttSource } from "@poolstream/mqtt";
-import { type PipelineReport, type PipelineStats, pipeline } from "@poolstream/pipeline";
+import { type Pipeline, type PipelineReport, type PipelineStats, pipeline } from "@poolstream/pipeline";
 import { WorkerPool } from "@poolstream/pool";
 import { priorityLanes, priorityValueGenerator } from "@poolstream/priority";
 import { ProcessPool } from "@poolstream/process";
@@ -128,6 +128,8 @@ export interface SensorPipelineOptions {
   readonly signal?: AbortSignal;
   /** Where the sink's running lines go. Default console.log. */
   readonly log?: (line: string) => void;
+  /** Called with the pipeline and its executor before it runs (to serve a dashboard, say). */
+  readonly onStart?: (pipeline: Pipeline<SensorRecord, unknown>, executor: Executor) => Promise<void> | void;
   /** Prometheus metrics to keep up to date (served by the caller). */
   readonly metrics?: PipelineMetrics;
   /** Called about once a second with the pipeline's stats. */
@@ -232,6 +234,7 @@ export async function runSensorPipeline(options: SensorPipelineOptions): Promise
     ...clockOf(options),
   });
   options.metrics?.watch(p, pool);
+  await options.onStart?.(p as unknown as Pipeline<SensorRecord, unknown>, pool);
   const status = options.onStatus;
   const timer = status === undefined ? undefined : setInterval(() => status(p.stats()), 1000);
   let report: PipelineReport;

@@ -7,8 +7,9 @@
  */
 
 import { existsSync } from "node:fs";
-import { type FieldMapping, parseFieldMapping } from "@poolstream/ingest";
 // The URL parser alone: the MQTT client is loaded only for a run that uses a broker.
+import { DashboardFeed, type DashboardServer, serveDashboard } from "@poolstream/dashboard";
+import { type FieldMapping, parseFieldMapping } from "@poolstream/ingest";
 import type { JetStreamExecutorStats } from "@poolstream/jetstream";
 import { type NatsAddress, parseNatsUrl } from "@poolstream/jetstream/url";
 import { type MetricsServer, PipelineMetrics, serveMetrics } from "@poolstream/metrics";
@@ -70,6 +71,12 @@ const program = {
       min: 1,
       max: 100_000,
       description: "with --executor jetstream: batches outstanding across the nodes, at most",
+    },
+    dashboard: {
+      type: "string",
+      placeholder: "port",
+      whenBare: "8080",
+      description: "serve a live dashboard at http://127.0.0.1:<port>/ while it runs (0: a free port)",
     },
     metrics: {
       type: "string",
@@ -148,7 +155,8 @@ const outputs = [...parseOutputs(flags.output), ...parseAlerts(flags.alerts)];
 const say = outputs.some((o) => o.kind === "ndjson" && o.path === "-") ? console.error : console.log;
 
 const jetstream = parseJetStreamExecutor();
-const metricsPort = parsePort(flags.metrics);
+const metricsPort = parsePort("metrics", flags.metrics);
+const dashboardPort = parsePort("dashboard", flags.dashboard);
 
 const interrupt = interruptSignal("start");
 const from =
@@ -175,6 +183,7 @@ say(
   `[start] ${from} → ${flags.lanes === "fifo" ? "one FIFO lane" : "CRITICAL/NORMAL lanes"} → ${batchSize === "auto" ? "adaptive batches" : `batches of ${batchSize}`} → ${flags.executor === "jetstream" ? `worker nodes via ${jetstream?.server}` : `${flags.workers} ${flags.executor === "workers" ? "workers" : "child processes"}`}, on failure ${flags["on-failure"]}${outputs.length > 0 ? ` → ${flags.output}` : ""}, ${until}`,
 );
 const metrics = metricsPort === undefined ? undefined : new PipelineMetrics();
+let dashboard: DashboardServer | undefined;
 const metricsServer = metrics === undefined ? undefined : serveMetricsOrExit(metrics, metricsPort as number);
 if (metricsServer !== undefined) say(`[start] Prometheus metrics at ${metricsServer.url}`);
 const result = await runSensorPipeline({
@@ -200,7 +209,16 @@ const result = await runSensorPipeline({
   log: () => {}, // the status line below says the same once a second, however fast records arrive
   onStatus: (stats) => say(formatStatus("start", stats)),
   ...(metrics === undefined ? {} : { metrics }),
+  ...(dashboardPort === undefined
+    ? {}
+    : {
+        onStart: async (running, executor) => {
+          dashboard = await serveDashboardOrExit(new DashboardFeed(running, executor), dashboardPort);
+          say(`[start] dashboard at ${dashboard.url} (live while it runs)`);
+        },
+      }),
 });
+await dashboard?.stop();
 await metricsServer?.stop();
 metrics?.close();
 say(formatReport(result));
@@ -232,13 +250,22 @@ function parseJetStreamExecutor():
   };
 }
 
-function parsePort(raw: string | undefined): number | undefined {
+function parsePort(flag: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const port = Number(raw);
   if (raw.trim() === "" || !Number.isInteger(port) || port < 0 || port > 65_535) {
-    failUsage(program, `--metrics must be a port from 0 to 65535, got "${raw}"`);
+    failUsage(program, `--${flag} must be a port from 0 to 65535, got "${raw}"`);
   }
   return port;
+}
+
+/** The dashboard, or one line and exit 2 when its port cannot be had. */
+async function serveDashboardOrExit(feed: DashboardFeed, port: number): Promise<DashboardServer> {
+  try {
+    return await serveDashboard(feed, { port, title: "poolstream · bun run start" });
+  } catch (error) {
+    return failUsage(program, `--dashboard: cannot listen on port ${port} (${(error as Error).message})`);
+  }
 }
 
 /** The metrics endpoint, or one line and exit 2 when its port cannot be had. */

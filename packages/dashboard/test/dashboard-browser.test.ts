@@ -1,0 +1,180 @@
+/**
+ * The dashboard in a real browser: headless Chromium (Debian's `chromium`,
+ * driven by playwright-core; `.ci/run` installs it when missing) loads the
+ * page while a pipeline runs, and the test checks that the charts draw and
+ * their figures move, that the figures shown equal the pipeline's `stats()`
+ * of the snapshot the page last received, and that the page says "stopped"
+ * when the server stops. Set POOLSTREAM_SCREENSHOT=<path> to keep a
+ * screenshot (docs/dashboard.png was taken this way).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { AdaptiveSizer } from "@poolstream/batching";
+import { InProcessExecutor, InvalidArgumentError, type SensorRecord } from "@poolstream/core";
+import { simulatedSensors } from "@poolstream/ingest";
+import { pipeline } from "@poolstream/pipeline";
+import { priorityLanes, priorityValueGenerator } from "@poolstream/priority";
+import { type Browser, chromium } from "playwright-core";
+import { DashboardFeed } from "../src/dashboard-feed.ts";
+import { serveDashboard } from "../src/serve-dashboard.ts";
+import { scoreRecords } from "./fixtures/score-kernel.ts";
+
+function chromiumPath(): string {
+  const found = Bun.which("chromium") ?? Bun.which("chromium-browser") ?? Bun.which("google-chrome");
+  if (found === null) {
+    throw new Error("the browser test needs Chromium (Debian/Ubuntu: apt-get install chromium); .ci/run installs it");
+  }
+  return found;
+}
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: ["--no-sandbox"] });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe("the dashboard in headless Chromium", () => {
+  test("charts draw and move, the figures equal stats() of their snapshot, and the page says stopped when the server stops", async () => {
+    const controller = new AbortController();
+    const executor = new InProcessExecutor({ capacity: 4 });
+    const run = pipeline({
+      source: simulatedSensors({ count: 8, intervalMs: 5, seed: 3, valueGenerator: priorityValueGenerator(0.2) }),
+      executor,
+      transport: {
+        name: "objects",
+        kernel: scoreRecords,
+        encode: (batch: readonly SensorRecord[]) => ({ input: batch }),
+        decode: (output: number[]) => output,
+      },
+      lanes: priorityLanes({ capacity: 200 }),
+      sizer: new AdaptiveSizer(),
+    });
+    const running = run.run(controller.signal);
+    const feed = new DashboardFeed(run, executor);
+    const dashboard = await serveDashboard(feed, { port: 0, intervalMs: 200, title: "poolstream test run" });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      await page.goto(dashboard.url);
+      await page.waitForFunction(() => Number(document.body.dataset.seq) > 3, undefined, { timeout: 10_000 });
+      expect(await page.textContent("#status")).toBe("live");
+      // Four charts, each a uPlot canvas with something drawn on it (pixels that are not blank).
+      const drawn = await page.$$eval("canvas", (canvases) =>
+        canvases.map((canvas) => {
+          const c = canvas as HTMLCanvasElement;
+          const pixels = (c.getContext("2d") as CanvasRenderingContext2D).getImageData(0, 0, c.width, c.height).data;
+          let ink = 0;
+          for (let i = 3; i < pixels.length; i += 4) if ((pixels[i] as number) > 0) ink++;
+          return ink;
+        }),
+      );
+      expect(drawn).toHaveLength(4);
+      for (const ink of drawn) expect(ink).toBeGreaterThan(100);
+      // Lanes in their colours, units on the axes.
+      const legend = await page.textContent("#chart-latency");
+      expect(legend).toContain("CRITICAL p50");
+      expect(legend).toContain("NORMAL p99");
+      expect(await page.textContent("#chart-rate")).toContain("(records/s)");
+      expect(await page.textContent("#chart-latency")).toContain("(ms)");
+
+      // The figures move...
+      const firstResults = Number((await page.textContent('[data-field="results"]'))?.replace(/,/g, ""));
+      await page.waitForFunction(
+        (before) => Number(document.querySelector('[data-field="results"]')?.textContent?.replace(/,/g, "")) > before,
+        firstResults,
+        { timeout: 10_000 },
+      );
+      // ...and are stats() of the snapshot the page shows: read the page and its snapshot's number at once.
+      const shown = await page.evaluate(() => ({
+        seq: Number(document.body.dataset.seq),
+        fields: Object.fromEntries(
+          [...document.querySelectorAll<HTMLElement>("[data-field]")].map((e) => [e.dataset.field, e.textContent]),
+        ),
+      }));
+      const snapshot = feed.snapshotAt(shown.seq);
+      expect(snapshot).toBeDefined();
+      const number = (n: number) => new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 }).format(n);
+      for (const field of [
+        "entered",
+        "results",
+        "errorRecords",
+        "poisonPills",
+        "deadLetters",
+        "inFlight",
+        "batchSize",
+      ]) {
+        expect(shown.fields[field]).toBe(number(snapshot?.[field as "results"] as number));
+      }
+      expect(snapshot?.results).toBeGreaterThan(0);
+
+      const screenshot = process.env.POOLSTREAM_SCREENSHOT;
+      if (screenshot !== undefined && screenshot !== "") {
+        await Bun.sleep(15_000); // a picture with some history in its charts
+        await page.screenshot({ path: screenshot, fullPage: true });
+      }
+
+      // The server stops: the page says so, and keeps its charts.
+      controller.abort();
+      await running;
+      await dashboard.stop();
+      await page.waitForFunction(
+        () => document.getElementById("status")?.textContent?.startsWith("stopped"),
+        undefined,
+        {
+          timeout: 10_000,
+        },
+      );
+      expect(await page.$$eval("canvas", (canvases) => canvases.length)).toBe(4);
+      expect(await page.textContent('[data-field="results"]')).not.toBe("–");
+    } finally {
+      await page.close();
+      controller.abort();
+      await dashboard.stop();
+      await running.catch(() => undefined);
+    }
+  }, 60_000);
+
+  test("a page open when its server is killed with SIGKILL (no goodbye) says stopped, not blank", async () => {
+    const child = Bun.spawn(["bun", new URL("./fixtures/serve.ts", import.meta.url).pathname], {
+      stdout: "pipe",
+      stderr: "inherit",
+    });
+    const page = await browser.newPage();
+    try {
+      const url = new TextDecoder().decode((await child.stdout.getReader().read()).value).trim();
+      await page.goto(url);
+      await page.waitForFunction(() => Number(document.body.dataset.seq) > 2, undefined, { timeout: 10_000 });
+      const shown = await page.textContent('[data-field="entered"]');
+      child.kill("SIGKILL");
+      await child.exited;
+      await page.waitForFunction(
+        () => document.getElementById("status")?.textContent?.startsWith("stopped: the server cannot be reached"),
+        undefined,
+        { timeout: 10_000 },
+      );
+      // What it showed stays.
+      expect(await page.textContent('[data-field="entered"]')).toBe(shown);
+      expect(await page.$$eval("canvas", (canvases) => canvases.length)).toBe(4);
+    } finally {
+      child.kill("SIGKILL");
+      await page.close();
+    }
+  }, 30_000);
+
+  test("options are checked", async () => {
+    const run = pipeline({
+      source: [] as SensorRecord[],
+      executor: new InProcessExecutor(),
+      transport: {
+        name: "objects",
+        kernel: scoreRecords,
+        encode: (batch: readonly SensorRecord[]) => ({ input: batch }),
+        decode: (output: number[]) => output,
+      },
+    });
+    const feed = new DashboardFeed(run);
+    await expect(serveDashboard(feed, { port: -1 })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(serveDashboard(feed, { port: 0, intervalMs: 50 })).rejects.toBeInstanceOf(InvalidArgumentError);
+    feed.close();
+  });
+});
