@@ -106,7 +106,7 @@ describe("the runner's programs, end to end", () => {
   test("adaptive: prints a chart and a final size for both kernels", () => {
     const { exitCode, stdout } = run("adaptive", ["--records", "3000"]);
     expect(exitCode).toBe(0);
-    expect(stdout.match(/final batch size \.+ \d+/g)).toHaveLength(2);
+    expect(stdout.match(/size it settled on \(the sizer.s pick for the next batch\) \.+ \d+/g)).toHaveLength(2);
     expect(stdout).toContain("batches 0-");
     expect(stdout).toMatch(/light settled at \d+, heavy at \d+/);
   }, 60_000);

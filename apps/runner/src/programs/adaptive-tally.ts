@@ -4,6 +4,7 @@
  * heavy, so anyone can check the claim in the README on their machine.
  */
 import { readFlags } from "../cli/flags.ts";
+import { exitCodeAfter, interruptSignal } from "../cli/interrupt.ts";
 import { progressBar } from "../report/progress.ts";
 import { formatBarChart, formatKeyValues } from "../report/text.ts";
 
@@ -36,14 +37,10 @@ interface Outcome {
   readonly heavy: number;
 }
 
-let interrupted = false;
-process.once("SIGINT", () => {
-  interrupted = true;
-  console.log("\ninterrupted: tallying the runs so far");
-});
+const interrupt = interruptSignal("adaptive:tally");
 
 const outcomes: Outcome[] = [];
-for (let run = 1; run <= flags.runs && !interrupted; run++) {
+for (let run = 1; run <= flags.runs && !interrupt.aborted; run++) {
   const child = Bun.spawn(
     ["bun", adaptiveScript, "--transport", flags.transport, "--strategy", flags.strategy, "--seed", String(run)],
     { stdout: "pipe", stderr: "pipe" },
@@ -55,7 +52,7 @@ for (let run = 1; run <= flags.runs && !interrupted; run++) {
   ]);
   const match = OUTCOME.exec(stdout);
   if (code !== 0 || match === null) {
-    if (interrupted) break;
+    if (interrupt.aborted) break;
     console.error(
       `\n${program.usage}: run ${run} failed (exit ${code}): ${(stderr.trim().split("\n").at(-1) ?? "").slice(0, 200)}`,
     );
@@ -63,9 +60,12 @@ for (let run = 1; run <= flags.runs && !interrupted; run++) {
   }
   outcomes.push({ light: Number(match[1]), heavy: Number(match[2]) });
   const above = outcomes.filter((o) => o.light > o.heavy).length;
-  process.stdout.write(`\r${progressBar(run, flags.runs)} run ${run}/${flags.runs}: light above heavy in ${above}`);
+  const line = `${progressBar(run, flags.runs)} run ${run}/${flags.runs}: light above heavy in ${above}`;
+  // One line rewritten in place on a terminal; a line per run elsewhere (a log, CI).
+  if (process.stdout.isTTY === true) process.stdout.write(`\r${line}\x1b[K`);
+  else console.log(line);
 }
-process.stdout.write("\n");
+if (process.stdout.isTTY === true) process.stdout.write("\n");
 
 const above = outcomes.filter((o) => o.light > o.heavy).length;
 console.log(
@@ -80,6 +80,7 @@ console.log(
 );
 console.log("\nheavy's final size, runs per size:");
 console.log(formatBarChart(histogram(outcomes.map((o) => o.heavy)), 30));
+process.exitCode = exitCodeAfter(interrupt, 0);
 
 function tally(sizes: readonly number[]): string {
   return histogram(sizes)

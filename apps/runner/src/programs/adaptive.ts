@@ -12,6 +12,7 @@ import { lightHeavyTransport, type TransportName } from "@poolstream/kernels";
 import { type PipelineReport, pipeline } from "@poolstream/pipeline";
 import { WorkerPool } from "@poolstream/pool";
 import { readFlags } from "../cli/flags.ts";
+import { exitCodeAfter, interruptSignal } from "../cli/interrupt.ts";
 import { formatAccounting } from "../report/pipeline-text.ts";
 import { formatBarChart, formatKeyValues, formatTable } from "../report/text.ts";
 
@@ -38,13 +39,15 @@ const flags = readFlags({
 });
 
 await using pool = new WorkerPool({ size: flags.workers });
+const interrupt = interruptSignal("adaptive");
 const records = generateSensorRecords({ count: flags.records, seed: flags.seed });
 
 /** One pipeline: the records through `transport` with a fresh adaptive sizer. */
 async function adapt(transport: ReturnType<typeof lightHeavyTransport>, input: readonly SensorRecord[]) {
   const sizer = new AdaptiveSizer({ strategy: flags.strategy });
-  const report: PipelineReport = await pipeline({ source: input, executor: pool, transport, sizer }).run();
-  if (!report.accounting.holds || report.accounting.results !== input.length) {
+  const report: PipelineReport = await pipeline({ source: input, executor: pool, transport, sizer }).run(interrupt);
+  // Interrupted, a run ends early with what it had computed: fewer results, all accounted for.
+  if (!report.accounting.holds || (!interrupt.aborted && report.accounting.results !== input.length)) {
     throw new Error(`records went missing: ${report.accounting.results} of ${input.length}`);
   }
   return { sizer, report };
@@ -53,11 +56,12 @@ async function adapt(transport: ReturnType<typeof lightHeavyTransport>, input: r
 // Warm up every path a batch takes (cutting, encoding, the pool, both kernels on every worker) on
 // throwaway pipelines, so JIT compilation and module loading do not pass for batch cost.
 const warmUpRecords = generateSensorRecords({ count: 20_000, seed: flags.seed + 1 });
-for (const { transport } of kernelsFor(flags.transport)) await adapt(transport, warmUpRecords);
+for (const { transport } of kernelsFor(flags.transport)) if (!interrupt.aborted) await adapt(transport, warmUpRecords);
 Bun.gc(true); // start the measured runs from a collected heap, not in the middle of the warm-up's garbage
 
 const outcomes: number[] = [];
 for (const { name, transport } of kernelsFor(flags.transport)) {
+  if (interrupt.aborted) break;
   const { sizer, report } = await adapt(transport, records);
   outcomes.push(sizer.settledSize);
   const count = report.accounting.results.toLocaleString("en-US");
@@ -82,18 +86,26 @@ for (const { name, transport } of kernelsFor(flags.transport)) {
   console.log("");
   console.log(
     formatKeyValues([
-      ["final batch size", sizer.settledSize],
+      ["size it settled on (the sizer's pick for the next batch)", sizer.settledSize],
       ["fitted cost per batch", formatModel(sizer.costModel)],
-      ["monitor's pick, last 10 batches", sizer.monitor.recommendedBatchSize() ?? "none"],
+      [
+        "best size by throughput, last 10 batches (a second opinion, not used)",
+        sizer.monitor.recommendedBatchSize() ?? "none",
+      ],
       ["throughput", `${Math.round(report.throughputPerSec).toLocaleString("en-US")} records/s`],
       ["check", formatAccounting(report.accounting)],
     ]),
   );
 }
 
-const [light = 0, heavy = 0] = outcomes;
-const verdict = light > heavy ? "light above heavy, as expected" : "light NOT above heavy";
-console.log(`\nlight settled at ${light}, heavy at ${heavy}: ${verdict}`);
+if (outcomes.length === 2) {
+  const [light = 0, heavy = 0] = outcomes;
+  const verdict = light > heavy ? "light above heavy, as expected" : "light NOT above heavy";
+  console.log(`\nlight settled at ${light}, heavy at ${heavy}: ${verdict}`);
+} else {
+  console.log(`\ninterrupted: ${outcomes.length} of 2 kernels adapted`);
+}
+process.exitCode = exitCodeAfter(interrupt, 0);
 
 function formatModel(model: CostModel | undefined): string {
   if (model === undefined) return "none (hill climb)";

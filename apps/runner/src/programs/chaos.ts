@@ -19,7 +19,7 @@ import type { ExecutorKind } from "../chaos/faults.ts";
 import { runMemoryChaos } from "../chaos/memory-chaos.ts";
 import { type PipelineChaosResult, runPipelineChaos } from "../chaos/pipeline-chaos.ts";
 import { readFlags } from "../cli/flags.ts";
-import { interruptSignal } from "../cli/interrupt.ts";
+import { exitCodeAfter, interruptSignal } from "../cli/interrupt.ts";
 import { Progress } from "../report/progress.ts";
 
 const flags = readFlags({
@@ -163,7 +163,7 @@ console.log(`\n${report}`);
 console.log(`report written to ${out}`);
 const missed = targets(results).filter((t) => !t.met).length;
 console.log(missed === 0 ? "every target met" : `${missed} target${missed === 1 ? "" : "s"} missed`);
-process.exitCode = interrupt.aborted ? 130 : missed === 0 ? 0 : 1;
+process.exitCode = exitCodeAfter(interrupt, missed === 0 ? 0 : 1);
 
 function step(what: string): void {
   console.log(`[chaos] ${what}...`);

@@ -6,8 +6,6 @@
  * record ended and checks that results + error records + poison pills + dead
  * letters = total.
  */
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import { fixedSize } from "@poolstream/core";
 import {
   computeFaultTolerantBatch,
@@ -20,8 +18,11 @@ import {
 } from "@poolstream/faults";
 import { pipeline } from "@poolstream/pipeline";
 import { WorkerPool } from "@poolstream/pool";
+import { databasePathProblem } from "../cli/file-paths.ts";
 import { failUsage, readFlags } from "../cli/flags.ts";
+import { exitCodeAfter, interruptSignal } from "../cli/interrupt.ts";
 import { formatAccounting } from "../report/pipeline-text.ts";
+import { Progress } from "../report/progress.ts";
 import { formatKeyValues } from "../report/text.ts";
 
 const flags = readFlags({
@@ -66,7 +67,8 @@ const flags = readFlags({
 if (flags["poison-rate"] + flags["malformed-rate"] > 1) {
   failUsage({ usage: "bun run faults" }, "--poison-rate and --malformed-rate add up to more than 1");
 }
-if (flags.dlq !== ":memory:") mkdirSync(dirname(flags.dlq), { recursive: true });
+const dlqProblem = databasePathProblem(flags.dlq);
+if (dlqProblem !== undefined) failUsage({ usage: "bun run faults" }, `--dlq: ${dlqProblem}`);
 using deadLetterLog = new DeadLetterLog(flags.dlq === ":memory:" ? {} : { path: flags.dlq });
 await using pool = new WorkerPool({ size: flags.workers, name: "main" });
 await using recoveryPool = new WorkerPool({ size: 1, name: "recovery" });
@@ -97,21 +99,34 @@ const faulty = pipeline<unknown, FaultTolerantEntry>({
     deadLetterLog,
   }),
 });
+/** The first few failures are shown as they happen; the rest are counted in the report, not printed. */
+const SHOWN_FAILURES = 5;
 faulty.on("batch-failed", (e) => {
   crashes[e.attempts === 1 ? "main" : "recovery"]++;
+  const failures = crashes.main + crashes.recovery;
+  if (failures > SHOWN_FAILURES) return;
   const next = e.next === "retry" ? "retrying on the recovery pool" : `${e.size} records to the dead-letter log`;
   console.log(
-    `[faults] batch ${e.batchId} (${e.size} records, attempt ${e.attempts}) failed: ${e.error.message}; ${next}`,
+    `[faults] batch ${e.batchId} (${e.size} records, attempt ${e.attempts}) failed: ${e.error.message}; ${next}${failures === SHOWN_FAILURES ? " (further failures are counted in the report)" : ""}`,
   );
 });
-const report = await faulty.run();
+const interrupt = interruptSignal("faults");
+const progress = new Progress("[faults]", records.length, "records");
+const ticker = setInterval(() => progress.update(faulty.stats().accounting.entered), 250);
+const report = await faulty.run(interrupt);
+clearInterval(ticker);
+progress.update(report.accounting.entered);
+progress.finish();
 const { accounting } = report;
 const deadLetteredNow = deadLetterLog.size - carriedOver;
 
 // Replay: each entry runs again, alone, through the kernel itself on the recovery pool, with no simulated crash.
-const replay = await deadLetterLog.replay(computeFaultTolerantBatch, { executor: recoveryPool });
+// Interrupted, the log is left as it is for the next run.
+const replay = interrupt.aborted
+  ? undefined
+  : await deadLetterLog.replay(computeFaultTolerantBatch, { executor: recoveryPool });
 const replayedBy = (status: FaultTolerantEntry["status"]) =>
-  replay.recovered.filter((r) => r.result.status === status).length;
+  replay?.recovered.filter((r) => r.result.status === status).length ?? 0;
 
 console.log("\n=== poolstream fault tolerance: report ===");
 console.log(
@@ -123,15 +138,19 @@ console.log(
     ["crashed calls (main / recovery)", `${crashes.main} / ${crashes.recovery}`],
     ["recoveries (recovery pool)", report.counters.recoveries],
     ["dead-letter entries (this run)", accounting.deadLetters],
-    [
-      "replay successes",
-      `${replay.recovered.length} (${replayedBy("OK")} results, ${replayedBy("FAILED")} error records, ${replayedBy("POISON_PILL")} poison pills)`,
-    ],
-    ["still dead-lettered after replay", replay.stillFailing.length],
+    ...(replay === undefined
+      ? ([["replay", `skipped (interrupted): ${deadLetterLog.size} entries wait in the log for the next run`]] as const)
+      : ([
+          [
+            "replay successes",
+            `${replay.recovered.length} (${replayedBy("OK")} results, ${replayedBy("FAILED")} error records, ${replayedBy("POISON_PILL")} poison pills)`,
+          ],
+          ["still dead-lettered after replay", replay.stillFailing.length],
+        ] as const)),
   ]),
 );
 const durable = deadLetteredNow === accounting.deadLetters;
 console.log(
   `\ncheck: ${formatAccounting(accounting)}${durable ? "" : ` (but the log gained ${deadLetteredNow} entries: MISMATCH)`}`,
 );
-process.exitCode = accounting.holds && durable ? 0 : 1;
+process.exitCode = exitCodeAfter(interrupt, accounting.holds && durable ? 0 : 1);

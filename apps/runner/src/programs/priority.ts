@@ -15,9 +15,10 @@ import {
   priorityValueGenerator,
 } from "@poolstream/priority";
 import { readFlags } from "../cli/flags.ts";
-import { interruptSignal } from "../cli/interrupt.ts";
+import { exitCodeAfter, interruptSignal } from "../cli/interrupt.ts";
 import { formatAccounting, formatLaneLatency, formatStatus } from "../report/pipeline-text.ts";
-import { formatKeyValues } from "../report/text.ts";
+import { StatusLine } from "../report/status-line.ts";
+import { formatKeyValues, formatNumber } from "../report/text.ts";
 
 const flags = readFlags({
   usage: "bun run priority",
@@ -43,17 +44,32 @@ const flags = readFlags({
       max: 10_000_000,
       description: "simulated analysis per record, in trig operations (enough to build a backlog)",
     },
+    "show-urgent": {
+      type: "integer",
+      default: 10,
+      min: 0,
+      max: 1_000,
+      description: "the most urgent records to list after the report (by urgency score)",
+    },
   },
 });
 
 await using pool = new WorkerPool({ size: flags.workers });
 type Urgent = Extract<PriorityResult, { urgencyScore: number }>;
-const urgent: Urgent[] = [];
+/** The most urgent records so far (at most `show-urgent`), and how many were urgent at all: memory stays flat. */
+let urgent: Urgent[] = [];
+let urgentCount = 0;
+const keep = flags["show-urgent"];
 const urgentSink: Sink<SensorRecord, PriorityResult> = {
   write(batch) {
     for (let i = 0; i < batch.results.length; i++) {
       const result = batch.results[i] as PriorityResult;
-      if ("urgencyScore" in result && result.urgencyScore > 50) urgent.push(result);
+      if (!("urgencyScore" in result) || result.urgencyScore <= 50) continue;
+      urgentCount++;
+      if (keep === 0) continue;
+      urgent.push(result);
+      // Trimmed in bulk, so the cost per record stays small.
+      if (urgent.length >= 2 * keep) urgent = urgent.sort((a, b) => b.urgencyScore - a.urgencyScore).slice(0, keep);
     }
   },
   close() {},
@@ -78,8 +94,12 @@ const interrupt = interruptSignal("priority");
 console.log(
   `[priority] ${flags.sensors} sensors every ${flags.interval} s, ${Math.round(flags["critical-share"] * 100)} % CRITICAL → batches of ${flags["batch-size"]} → ${flags.workers} workers, for ${flags.duration} s`,
 );
-const progress = setInterval(() => console.log(formatStatus("priority", pipe.stats())), 1000);
-const report = await pipe.run(interrupt).finally(() => clearInterval(progress));
+const status = new StatusLine();
+const progress = setInterval(() => status.show(formatStatus("priority", pipe.stats())), 1000);
+const report = await pipe.run(interrupt).finally(() => {
+  clearInterval(progress);
+  status.end();
+});
 
 const [critical, normal] = report.lanes;
 console.log("\n=== poolstream priority lanes: report ===");
@@ -94,14 +114,24 @@ console.log(
 );
 console.log("\nlatency, createdAt → delivered to the sink:");
 console.log(formatLaneLatency(report));
-const speedup = (normal?.latencyMs.p99 ?? 0) / Math.max(critical?.latencyMs.p99 ?? 0, 1e-9);
-console.log(`\nCRITICAL p99 is ${speedup.toFixed(1)}× lower than NORMAL p99.`);
-console.log(`\nrecords with urgencyScore > 50 (${urgent.length}):`);
-const lines = urgent.map(
-  (r) =>
-    `${`${r.sensorId}#${r.seq}`.padEnd(16)} value ${r.value.toFixed(2).padStart(6)}  urgency ${r.urgencyScore.toFixed(1)}`,
-);
-for (let i = 0; i < Math.min(lines.length, 30); i += 3) console.log(`  ${lines.slice(i, i + 3).join("   ")}`);
-if (lines.length > 30) console.log(`  ... and ${lines.length - 30} more`);
+// An empty lane has no latency, so there is nothing to compare: n/a, never a ratio of zeros.
+if ((critical?.delivered ?? 0) === 0 || (normal?.delivered ?? 0) === 0) {
+  const empty = (critical?.delivered ?? 0) === 0 ? "CRITICAL" : "NORMAL";
+  console.log(`\nCRITICAL against NORMAL p99: n/a (the ${empty} lane delivered nothing)`);
+} else {
+  const speedup = (normal?.latencyMs.p99 as number) / Math.max(critical?.latencyMs.p99 as number, 1e-3);
+  console.log(`\nCRITICAL p99 is ${speedup.toFixed(1)}× lower than NORMAL p99.`);
+}
 console.log(`\ncheck: ${formatAccounting(report.accounting)}`);
-process.exitCode = interrupt.aborted ? 130 : report.accounting.holds ? 0 : 1;
+if (keep > 0 && urgentCount > 0) {
+  const shown = urgent.sort((a, b) => b.urgencyScore - a.urgencyScore).slice(0, keep);
+  console.log(
+    `\nthe ${shown.length} most urgent of ${formatNumber(urgentCount)} records with urgencyScore > 50 (--show-urgent):`,
+  );
+  for (const r of shown) {
+    console.log(
+      `  ${`${r.sensorId}#${r.seq}`.padEnd(16)} value ${r.value.toFixed(2).padStart(7)}  urgency ${r.urgencyScore.toFixed(1)}`,
+    );
+  }
+}
+process.exitCode = exitCodeAfter(interrupt, report.accounting.holds ? 0 : 1);

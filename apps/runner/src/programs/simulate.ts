@@ -13,7 +13,7 @@ import { parseNatsUrl } from "@poolstream/jetstream/url";
 import { parseMqttUrl } from "@poolstream/mqtt/url";
 import { priorityValueGenerator } from "@poolstream/priority";
 import { failUsage, readFlags } from "../cli/flags.ts";
-import { interruptSignal } from "../cli/interrupt.ts";
+import { exitCodeAfter, interruptSignal } from "../cli/interrupt.ts";
 import { formatKeyValues, formatNumber } from "../report/text.ts";
 import { connectPublisher, type Publisher } from "../simulate/publishers.ts";
 
@@ -139,4 +139,4 @@ console.log(
     ["rate", `${formatNumber(Math.round(acknowledged / elapsedSec))} readings/s`],
   ])}`,
 );
-process.exitCode = interrupt.aborted ? 130 : published === acknowledged ? 0 : 1;
+process.exitCode = exitCodeAfter(interrupt, published === acknowledged ? 0 : 1);

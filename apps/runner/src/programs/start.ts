@@ -14,8 +14,9 @@ import type { JetStreamExecutorStats } from "@poolstream/jetstream";
 import { type NatsAddress, parseNatsUrl } from "@poolstream/jetstream/url";
 import { type MetricsServer, PipelineMetrics, serveMetrics } from "@poolstream/metrics";
 import { type MqttAddress, parseMqttUrl } from "@poolstream/mqtt/url";
+import { databasePathProblem } from "../cli/file-paths.ts";
 import { failUsage, readFlags } from "../cli/flags.ts";
-import { interruptSignal } from "../cli/interrupt.ts";
+import { exitCodeAfter, interruptSignal } from "../cli/interrupt.ts";
 import {
   type FileInput,
   type JetStreamInput,
@@ -25,6 +26,7 @@ import {
   type SensorPipelineResult,
 } from "../pipelines/sensor-pipeline.ts";
 import { formatAccounting, formatLaneLatency, formatSizeHistory, formatStatus } from "../report/pipeline-text.ts";
+import { StatusLine } from "../report/status-line.ts";
 import { formatKeyValues, formatNumber, formatTable } from "../report/text.ts";
 
 const program = {
@@ -155,6 +157,10 @@ const outputs = [...parseOutputs(flags.output), ...parseAlerts(flags.alerts)];
 const say = outputs.some((o) => o.kind === "ndjson" && o.path === "-") ? console.error : console.log;
 
 const jetstream = parseJetStreamExecutor();
+if (flags["on-failure"] === "dead-letter") {
+  const problem = databasePathProblem(flags.dlq);
+  if (problem !== undefined) failUsage(program, `--dlq: ${problem}`);
+}
 const metricsPort = parsePort("metrics", flags.metrics);
 const dashboardPort = parsePort("dashboard", flags.dashboard);
 
@@ -186,6 +192,8 @@ const metrics = metricsPort === undefined ? undefined : new PipelineMetrics();
 let dashboard: DashboardServer | undefined;
 const metricsServer = metrics === undefined ? undefined : serveMetricsOrExit(metrics, metricsPort as number);
 if (metricsServer !== undefined) say(`[start] Prometheus metrics at ${metricsServer.url}`);
+// With NDJSON on standard output, the status goes to standard error with everything else meant for a person.
+const status = new StatusLine(say === console.error ? process.stderr : process.stdout);
 const result = await runSensorPipeline({
   durationSec: flags.duration,
   sensors: flags.sensors,
@@ -207,7 +215,7 @@ const result = await runSensorPipeline({
   outputs,
   signal: interrupt,
   log: () => {}, // the status line below says the same once a second, however fast records arrive
-  onStatus: (stats) => say(formatStatus("start", stats)),
+  onStatus: (stats) => status.show(formatStatus("start", stats)),
   ...(metrics === undefined ? {} : { metrics }),
   ...(dashboardPort === undefined
     ? {}
@@ -218,11 +226,12 @@ const result = await runSensorPipeline({
         },
       }),
 });
+status.end();
 await dashboard?.stop();
 await metricsServer?.stop();
 metrics?.close();
 say(formatReport(result));
-process.exitCode = interrupt.aborted ? 130 : result.failure === undefined && result.report.accounting.holds ? 0 : 1;
+process.exitCode = exitCodeAfter(interrupt, result.failure === undefined && result.report.accounting.holds ? 0 : 1);
 
 function parseJetStreamExecutor():
   | { server: string; prefix: string; capacity: number; batchTimeoutMs: number }
@@ -363,7 +372,11 @@ function parseOutputs(raw: string | undefined): OutputSpec[] {
     if (spec === "-") return { kind: "ndjson", path: "-" };
     const [kind, ...rest] = spec.split(":");
     const path = rest.join(":");
-    if ((kind === "sqlite" || kind === "ndjson") && path !== "") return { kind, path };
+    if ((kind === "sqlite" || kind === "ndjson") && path !== "") {
+      const problem = databasePathProblem(path);
+      if (problem !== undefined) failUsage(program, `--output ${kind}: ${problem}`);
+      return { kind, path };
+    }
     return failUsage(program, `--output must be sqlite:<db>, ndjson:<file> or -, got "${spec}"`);
   });
 }
@@ -378,7 +391,14 @@ function formatReport({
   remote,
 }: SensorPipelineResult): string {
   const source = report.source;
-  const perSensor = Object.entries(source?.perSource ?? {}).map(([id, count]) => [id, count] as const);
+  // Thousands of sensors would bury the report: the busiest ten, and a line for the rest.
+  const SHOWN = 10;
+  const bySource = Object.entries(source?.perSource ?? {}).sort((a, b) => b[1] - a[1]);
+  const perSensor: (readonly [string, number])[] = bySource.slice(0, SHOWN);
+  if (bySource.length > SHOWN) {
+    const rest = bySource.slice(SHOWN);
+    perSensor.push([`… ${formatNumber(rest.length)} more, together`, rest.reduce((sum, [, count]) => sum + count, 0)]);
+  }
   const errors = source?.errors.map((e) => `${e.sourceId}: ${e.message}`) ?? [];
   const elapsedSec = report.elapsedMs / 1000;
   return [
@@ -393,7 +413,7 @@ function formatReport({
         `${formatNumber(report.counters.batchesCut)} (failed calls ${formatNumber(report.counters.failedCalls)}, recovered ${formatNumber(report.counters.recoveries)})`,
       ],
       ["anomalies (normalized > 0.8)", sink.anomalies],
-      ["mean normalized", sink.meanNormalized.toFixed(4)],
+      ["mean normalized", report.accounting.results === 0 ? "n/a (no results)" : sink.meanNormalized.toFixed(4)],
       ["source errors", errors.length === 0 ? "none" : errors.join("; ")],
       ...(file === undefined
         ? []

@@ -4,19 +4,18 @@ import { formatBarChart, formatNumber, formatTable } from "./text.ts";
 
 const ms = (value: number) => `${value.toFixed(2)} ms`;
 
-/** One row per lane: records delivered and their latency, creation → delivery to the sinks. */
+/**
+ * One row per lane: records delivered and their latency, creation → delivery
+ * to the sinks. A lane that delivered nothing has no latency: n/a, not 0.
+ */
 export function formatLaneLatency(stats: PipelineStats): string {
   return formatTable(
     ["lane", "records", "mean", "p50", "p95", "p99", "max"],
-    stats.lanes.map((lane) => [
-      lane.name,
-      lane.delivered,
-      ms(lane.latencyMs.mean),
-      ms(lane.latencyMs.p50),
-      ms(lane.latencyMs.p95),
-      ms(lane.latencyMs.p99),
-      ms(lane.latencyMs.max),
-    ]),
+    stats.lanes.map((lane) => {
+      const d = lane.latencyMs;
+      const shown = (value: number) => (lane.delivered === 0 ? "n/a" : ms(value));
+      return [lane.name, lane.delivered, shown(d.mean), shown(d.p50), shown(d.p95), shown(d.p99), shown(d.max)];
+    }),
   );
 }
 
