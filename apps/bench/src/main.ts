@@ -5,8 +5,9 @@
  * ceiling, its peers or the direct loop. Every poolstream figure is a run of
  * `pipeline(...)`; throughputs are medians of several whole passes (mitata).
  */
-import { writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { generateSensorRecords } from "@poolstream/ingest";
 import { WorkerPool } from "@poolstream/pool";
@@ -23,6 +24,12 @@ import { prioritySection } from "./sections/priority.ts";
 import { scaleOutSection } from "./sections/scaleout.ts";
 import type { BenchContext, SectionReport } from "./sections/section.ts";
 
+/** `[#####.....]` for `done` of `total`. */
+function progressBar(done: number, total: number, width = 20): string {
+  const filled = total <= 0 ? width : Math.min(width, Math.round((done / total) * width));
+  return `[${"#".repeat(filled)}${".".repeat(width - filled)}]`;
+}
+
 const SECTIONS = [
   "overhead",
   "adaptive",
@@ -36,20 +43,34 @@ const SECTIONS = [
   "memory",
 ] as const;
 type SectionName = (typeof SECTIONS)[number];
-const USAGE = `Usage: bun run bench [--records N] [--samples N] [--only ${SECTIONS.join(",")}] [--out report.md]`;
+const COMMITTED_REPORT = new URL("../REPORT.md", import.meta.url).pathname;
+const USAGE = "Usage: bun run bench [--records N] [--samples N] [--only SECTIONS] [--out FILE | --write]";
+const HELP = `${USAGE}
+
+Measures poolstream's pipeline against its ceilings, a direct runBatch loop and poolifier, piscina and
+tinypool, all in one run on this machine, and writes a markdown report.
+
+Flags:
+  --records N    records per pass (default 100000, at least 1000)
+  --samples N    passes per figure, at least (default 5)
+  --only LIST    sections to run, comma-separated (default all): ${SECTIONS.join(", ")}
+  --out FILE     where the report goes (default: a new file in the temporary directory, printed at the end)
+  --write        write the committed report, apps/bench/REPORT.md (for a full run with the default settings)
+  --help         show this help`;
 
 function fail(message: string): never {
-  console.error(`bun run bench: ${message} (${USAGE})`);
+  console.error(`bun run bench: ${message} (see --help)`);
   process.exit(2);
 }
 
-let args: { records: string; samples: string; out: string; only?: string; help?: boolean };
+let args: { records: string; samples: string; out?: string; only?: string; write?: boolean; help?: boolean };
 try {
   args = parseArgs({
     options: {
       records: { type: "string", default: "100000" },
       samples: { type: "string", default: "5" },
-      out: { type: "string", default: new URL("../REPORT.md", import.meta.url).pathname },
+      out: { type: "string" },
+      write: { type: "boolean" },
       only: { type: "string" },
       help: { type: "boolean" },
     },
@@ -58,11 +79,15 @@ try {
   fail((error as Error).message.split("\n")[0] ?? "bad arguments");
 }
 if (args.help) {
-  console.log(
-    `${USAGE}\n\nMeasures poolstream's pipeline against its ceilings, a direct runBatch loop and poolifier, piscina and tinypool,\nand writes a report (default apps/bench/REPORT.md).`,
-  );
+  console.log(HELP);
   process.exit(0);
 }
+if (args.write && args.out !== undefined) fail("--write and --out both say where the report goes: give one");
+// The committed report is written only when asked: a quick run with small settings must not overwrite it.
+const outPath =
+  args.write === true
+    ? COMMITTED_REPORT
+    : (args.out ?? join(mkdtempSync(join(tmpdir(), "poolstream-bench-")), "REPORT.md"));
 const recordCount = Number(args.records);
 const samples = Number(args.samples);
 if (!Number.isInteger(recordCount) || recordCount < 1000) fail("--records must be an integer >= 1000");
@@ -86,16 +111,32 @@ const ctx: BenchContext = {
 };
 
 const reports: SectionReport[] = [];
-if (only.includes("overhead")) reports.push(await overheadSection(ctx));
-if (only.includes("adaptive")) reports.push(await adaptiveSection(ctx));
-if (only.includes("latency")) reports.push(await latencySection(ctx));
-if (only.includes("peers")) reports.push(await peersSection(ctx));
-if (only.includes("priority")) reports.push(await prioritySection(ctx));
-if (only.includes("isolation")) reports.push(await isolationSection(ctx));
-if (only.includes("io")) reports.push(await ioSection(ctx));
-if (only.includes("scaleout")) reports.push(await scaleOutSection(ctx));
-if (only.includes("metrics")) reports.push(await metricsSection(ctx));
-if (only.includes("memory")) reports.push(memorySection(progress));
+const RUNNERS: Record<SectionName, () => Promise<SectionReport> | SectionReport> = {
+  overhead: () => overheadSection(ctx),
+  adaptive: () => adaptiveSection(ctx),
+  latency: () => latencySection(ctx),
+  peers: () => peersSection(ctx),
+  priority: () => prioritySection(ctx),
+  isolation: () => isolationSection(ctx),
+  io: () => ioSection(ctx),
+  scaleout: () => scaleOutSection(ctx),
+  metrics: () => metricsSection(ctx),
+  memory: () => memorySection(progress),
+};
+const chosen = SECTIONS.filter((name) => only.includes(name));
+const benchStarted = performance.now();
+for (const [i, name] of chosen.entries()) {
+  // The sections differ in length, so the time left is a rough guess from the ones done.
+  const elapsedSec = (performance.now() - benchStarted) / 1000;
+  const left = i === 0 ? "" : ` · about ${Math.round((elapsedSec / i) * (chosen.length - i))} s left`;
+  progress(
+    `${progressBar(i, chosen.length)} section ${i + 1}/${chosen.length}: ${name} · ${elapsedSec.toFixed(0)} s so far${left}`,
+  );
+  reports.push(await RUNNERS[name]());
+}
+progress(
+  `${progressBar(chosen.length, chosen.length)} ${chosen.length} sections in ${((performance.now() - benchStarted) / 1000).toFixed(0)} s`,
+);
 
 const targets = reports.flatMap((r) => r.targets);
 const why = reports.flatMap((r) => r.why ?? []);
@@ -120,6 +161,6 @@ const report = [
   ...ceilingsMarkdown(ceilings, WORKERS),
   ...reports.flatMap((r) => r.markdown),
 ];
-writeFileSync(args.out, `${report.join("\n")}\n`);
-progress(`report written to ${args.out}`);
+writeFileSync(outPath, `${report.join("\n")}\n`);
+progress(`report written to ${outPath}`);
 console.log(`\n${targets.join("\n")}`);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 
 const runnerDir = `${import.meta.dir}/..`;
 function run(program: string, args: string[]) {
@@ -203,4 +203,40 @@ describe("the runner's programs, end to end", () => {
     ]);
     expect(child.stderr.toString()).toContain("check: 3 entered = 1 results + 2 error records");
   }, 30_000);
+
+  test("bad paths and negative numbers: one line naming the flag and the problem, exit 2, nothing made", () => {
+    const cases: [string, string[], RegExp][] = [
+      ["faults", ["--dlq", "/tmp"], /--dlq: \/tmp is a directory/],
+      ["faults", ["--dlq", "/proc/x/y.sqlite"], /--dlq: no directory \/proc\/x/],
+      ["faults", ["--dlq", "/nonexistent/dir/x.sqlite"], /--dlq: no directory \/nonexistent\/dir/],
+      ["start", ["--on-failure", "dead-letter", "--dlq", "/tmp"], /--dlq: \/tmp is a directory/],
+      ["start", ["--output", "sqlite:/nonexistent/dir/x.sqlite"], /--output sqlite: no directory/],
+      ["start", ["--batch-size", "-1"], /--batch-size must be a whole number from 1/],
+      ["priority", ["--duration", "-1"], /--duration must be >= 0/],
+      ["start", ["--json", "--output", "-"], /--json and --output - both/],
+    ];
+    for (const [program, args, message] of cases) {
+      const bad = run(program, args);
+      expect(bad.exitCode).toBe(2);
+      expect(bad.stderr.trim().split("\n")).toHaveLength(1);
+      expect(bad.stderr).toMatch(message);
+    }
+    expect(existsSync("/nonexistent")).toBe(false);
+  });
+
+  test("--json: one JSON object on standard output and nothing else; the report's identity inside", () => {
+    const child = run("start", ["--duration", "1", "--json"]);
+    expect(child.exitCode).toBe(0);
+    const lines = child.stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    const report = JSON.parse(lines[0] as string) as {
+      program: string;
+      report: { accounting: { entered: number; results: number; holds: boolean } };
+    };
+    expect(report.program).toBe("start");
+    expect(report.report.accounting.holds).toBe(true);
+    expect(report.report.accounting.results).toBe(report.report.accounting.entered);
+    // The text report went to standard error.
+    expect(child.stderr).toContain("=== poolstream: final report ===");
+  });
 });

@@ -17,6 +17,7 @@ import { parseNatsUrl } from "@poolstream/jetstream/url";
 import { type MetricsServer, serveMetrics } from "@poolstream/metrics";
 import { WorkerPool } from "@poolstream/pool";
 import { failUsage, readFlags } from "@poolstream/runner/cli/flags";
+import { JSON_FLAG, printJson, useJsonOutput } from "@poolstream/runner/cli/json-output";
 import { formatKeyValues, formatNumber } from "@poolstream/runner/report/text";
 import { nodeMetrics } from "./node-metrics.ts";
 
@@ -44,6 +45,7 @@ const program = {
       description: "names the streams; the same as the pipeline's --prefix",
     },
     name: { type: "string", placeholder: "id", description: "how the node is named in reports (default host-pid)" },
+    json: JSON_FLAG,
     metrics: {
       type: "string",
       placeholder: "port",
@@ -52,6 +54,7 @@ const program = {
   },
 } as const;
 const flags = readFlags(program);
+useJsonOutput(flags.json);
 let server: string;
 try {
   const address = parseNatsUrl(flags.server);
@@ -148,4 +151,5 @@ console.log(
     ["past their deadline", formatNumber(s.expired)],
   ])}`,
 );
+if (flags.json) printJson({ program: "worker", ...s, threads: flags.workers, signal: stopping ?? null });
 process.exitCode = stopping === "SIGTERM" ? 143 : stopping === "SIGINT" ? 130 : 0;

@@ -34,16 +34,22 @@ export interface ChoiceFlag<C extends string = string> extends FlagBase {
   readonly choices: readonly C[];
   readonly default: C;
 }
-export type FlagSpec = IntegerFlag | NumberFlag | StringFlag | ChoiceFlag;
+/** On when given (`--json`), off otherwise. */
+export interface BooleanFlag extends FlagBase {
+  readonly type: "boolean";
+}
+export type FlagSpec = IntegerFlag | NumberFlag | StringFlag | ChoiceFlag | BooleanFlag;
 
 export type FlagValues<S extends Record<string, FlagSpec>> = {
   readonly [K in keyof S]: S[K] extends ChoiceFlag<infer C>
     ? C
-    : S[K] extends StringFlag
-      ? S[K]["default"] extends string
-        ? string
-        : string | undefined
-      : number;
+    : S[K] extends BooleanFlag
+      ? boolean
+      : S[K] extends StringFlag
+        ? S[K]["default"] extends string
+          ? string
+          : string | undefined
+        : number;
 };
 
 export interface Program<S extends Record<string, FlagSpec>> {
@@ -64,7 +70,9 @@ export function parseFlags<const S extends Record<string, FlagSpec>>(
   argv: readonly string[],
 ): FlagValues<S> | "help" {
   const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
-  for (const name of Object.keys(program.flags)) options[name] = { type: "string" };
+  for (const [name, spec] of Object.entries(program.flags)) {
+    options[name] = { type: spec.type === "boolean" ? "boolean" : "string" };
+  }
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: normalize(program, argv), options, strict: true, allowPositionals: false });
@@ -72,10 +80,11 @@ export function parseFlags<const S extends Record<string, FlagSpec>>(
     throw new UsageError((error as Error).message.split("\n")[0] ?? "bad arguments");
   }
   if (parsed.values.help === true) return "help";
-  const values: Record<string, number | string | undefined> = {};
+  const values: Record<string, number | string | boolean | undefined> = {};
   for (const [name, spec] of Object.entries(program.flags)) {
     const raw = parsed.values[name];
-    values[name] = typeof raw === "string" ? convert(name, spec, raw) : spec.default;
+    if (spec.type === "boolean") values[name] = raw === true;
+    else values[name] = typeof raw === "string" ? convert(name, spec, raw) : spec.default;
   }
   return values as FlagValues<S>;
 }
@@ -92,7 +101,7 @@ function normalize(program: Program<Record<string, FlagSpec>>, argv: readonly st
     const arg = argv[i] as string;
     const spec = arg.startsWith("--") && !arg.includes("=") ? program.flags[arg.slice(2)] : undefined;
     const next = argv[i + 1];
-    if (spec !== undefined && next !== undefined && /^-\d/.test(next)) {
+    if (spec !== undefined && spec.type !== "boolean" && next !== undefined && /^-\d/.test(next)) {
       out.push(`${arg}=${next}`);
       i++;
     } else if (
@@ -108,7 +117,7 @@ function normalize(program: Program<Record<string, FlagSpec>>, argv: readonly st
   return out;
 }
 
-function convert(name: string, spec: FlagSpec, raw: string): number | string {
+function convert(name: string, spec: Exclude<FlagSpec, BooleanFlag>, raw: string): number | string {
   if (spec.type === "choice") {
     if (!spec.choices.includes(raw))
       throw new UsageError(`--${name} must be ${spec.choices.join(" or ")}, got "${raw}"`);
@@ -131,22 +140,26 @@ function convert(name: string, spec: FlagSpec, raw: string): number | string {
 export function formatHelp<S extends Record<string, FlagSpec>>(program: Program<S>): string {
   const rows: [string, string][] = Object.entries(program.flags).map(([name, spec]) => {
     const placeholder =
-      spec.type === "choice"
-        ? `<${spec.choices.join("|")}>`
-        : spec.type === "string"
-          ? spec.whenBare === undefined
-            ? `<${spec.placeholder ?? "value"}>`
-            : `[${spec.placeholder ?? "value"}]`
-          : spec.type === "integer"
-            ? "<n>"
-            : "<x>";
+      spec.type === "boolean"
+        ? ""
+        : spec.type === "choice"
+          ? `<${spec.choices.join("|")}>`
+          : spec.type === "string"
+            ? spec.whenBare === undefined
+              ? `<${spec.placeholder ?? "value"}>`
+              : `[${spec.placeholder ?? "value"}]`
+            : spec.type === "integer"
+              ? "<n>"
+              : "<x>";
     const fallback =
-      spec.type === "string" && spec.whenBare !== undefined
-        ? ` (alone: ${spec.whenBare})`
-        : spec.default === undefined
-          ? ""
-          : ` (default ${spec.default})`;
-    return [`  --${name} ${placeholder}`, `${spec.description}${fallback}`];
+      spec.type === "boolean"
+        ? ""
+        : spec.type === "string" && spec.whenBare !== undefined
+          ? ` (alone: ${spec.whenBare})`
+          : spec.default === undefined
+            ? ""
+            : ` (default ${spec.default})`;
+    return [`  --${name}${placeholder === "" ? "" : ` ${placeholder}`}`, `${spec.description}${fallback}`];
   });
   rows.push(["  --help", "show this help"]);
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;

@@ -5,6 +5,7 @@
  */
 import { readFlags } from "../cli/flags.ts";
 import { exitCodeAfter, interruptSignal } from "../cli/interrupt.ts";
+import { JSON_FLAG, printJson, useJsonOutput } from "../cli/json-output.ts";
 import { progressBar } from "../report/progress.ts";
 import { formatBarChart, formatKeyValues } from "../report/text.ts";
 
@@ -12,6 +13,7 @@ const program = {
   usage: "bun run adaptive:tally",
   summary: "Runs `bun run adaptive` several times and prints the tally of outcomes.",
   flags: {
+    json: JSON_FLAG,
     runs: { type: "integer", default: 20, min: 1, max: 10_000, description: "how many runs" },
     transport: {
       type: "choice",
@@ -28,6 +30,7 @@ const program = {
   },
 } as const;
 const flags = readFlags(program);
+useJsonOutput(flags.json);
 
 const OUTCOME = /light settled at (\d+), heavy at (\d+)/;
 const adaptiveScript = new URL("./adaptive.ts", import.meta.url).pathname;
@@ -80,6 +83,17 @@ console.log(
 );
 console.log("\nheavy's final size, runs per size:");
 console.log(formatBarChart(histogram(outcomes.map((o) => o.heavy)), 30));
+if (flags.json) {
+  printJson({
+    program: "adaptive:tally",
+    transport: flags.transport,
+    strategy: flags.strategy,
+    runs: outcomes.length,
+    lightAboveHeavy: above,
+    outcomes,
+    interrupted: interrupt.aborted,
+  });
+}
 process.exitCode = exitCodeAfter(interrupt, 0);
 
 function tally(sizes: readonly number[]): string {

@@ -13,13 +13,15 @@ import { type PipelineReport, pipeline } from "@poolstream/pipeline";
 import { WorkerPool } from "@poolstream/pool";
 import { readFlags } from "../cli/flags.ts";
 import { exitCodeAfter, interruptSignal } from "../cli/interrupt.ts";
+import { JSON_FLAG, printJson, useJsonOutput } from "../cli/json-output.ts";
 import { formatAccounting } from "../report/pipeline-text.ts";
-import { formatBarChart, formatKeyValues, formatTable } from "../report/text.ts";
+import { formatBarChart, formatKeyValues, formatNumber, formatTable } from "../report/text.ts";
 
 const flags = readFlags({
   usage: "bun run adaptive",
   summary: "Finds the batch size for a light and a heavy kernel from each batch's measured cost.",
   flags: {
+    json: JSON_FLAG,
     records: { type: "integer", default: 5000, min: 1, max: 100_000_000, description: "records per kernel" },
     workers: { type: "integer", default: 2, min: 1, max: 256, description: "Bun Workers in the pool" },
     seed: { type: "integer", default: 42, min: 0, max: 2 ** 32 - 1, description: "seed of the record values" },
@@ -37,9 +39,13 @@ const flags = readFlags({
     },
   },
 });
+useJsonOutput(flags.json);
 
 await using pool = new WorkerPool({ size: flags.workers });
 const interrupt = interruptSignal("adaptive");
+console.error(
+  `[adaptive] warming up, then ${formatNumber(flags.records)} records per kernel (Ctrl-C stops it with a report)`,
+);
 const records = generateSensorRecords({ count: flags.records, seed: flags.seed });
 
 /** One pipeline: the records through `transport` with a fresh adaptive sizer. */
@@ -60,10 +66,20 @@ for (const { transport } of kernelsFor(flags.transport)) if (!interrupt.aborted)
 Bun.gc(true); // start the measured runs from a collected heap, not in the middle of the warm-up's garbage
 
 const outcomes: number[] = [];
+/** What each kernel's run found, for --json. */
+const adapted: unknown[] = [];
 for (const { name, transport } of kernelsFor(flags.transport)) {
   if (interrupt.aborted) break;
   const { sizer, report } = await adapt(transport, records);
   outcomes.push(sizer.settledSize);
+  adapted.push({
+    kernel: name,
+    settledSize: sizer.settledSize,
+    costModel: sizer.costModel ?? null,
+    throughputMonitorPick: sizer.monitor.recommendedBatchSize() ?? null,
+    history: sizer.history,
+    report,
+  });
   const count = report.accounting.results.toLocaleString("en-US");
   console.log(
     `\n=== ${name}: ${count} records in ${report.counters.batchesCut} batches, ${transport.name} transport ===`,
@@ -105,6 +121,7 @@ if (outcomes.length === 2) {
 } else {
   console.log(`\ninterrupted: ${outcomes.length} of 2 kernels adapted`);
 }
+if (flags.json) printJson({ program: "adaptive", kernels: adapted, interrupted: interrupt.aborted });
 process.exitCode = exitCodeAfter(interrupt, 0);
 
 function formatModel(model: CostModel | undefined): string {

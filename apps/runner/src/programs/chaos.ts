@@ -20,6 +20,7 @@ import { runMemoryChaos } from "../chaos/memory-chaos.ts";
 import { type PipelineChaosResult, runPipelineChaos } from "../chaos/pipeline-chaos.ts";
 import { readFlags } from "../cli/flags.ts";
 import { exitCodeAfter, interruptSignal } from "../cli/interrupt.ts";
+import { JSON_FLAG, printJson, useJsonOutput } from "../cli/json-output.ts";
 import { Progress } from "../report/progress.ts";
 
 const flags = readFlags({
@@ -27,6 +28,7 @@ const flags = readFlags({
   summary:
     "Throws random faults at the pools, the pipeline and the dead-letter log, and reports what was lost, duplicated or blamed wrongly.",
   flags: {
+    json: JSON_FLAG,
     batches: {
       type: "integer",
       default: 10_000,
@@ -84,6 +86,7 @@ const flags = readFlags({
     },
   },
 });
+useJsonOutput(flags.json);
 
 const interrupt = interruptSignal("chaos");
 const kinds: ExecutorKind[] = flags.executors === "both" ? ["workers", "processes"] : [flags.executors];
@@ -163,6 +166,16 @@ console.log(`\n${report}`);
 console.log(`report written to ${out}`);
 const missed = targets(results).filter((t) => !t.met).length;
 console.log(missed === 0 ? "every target met" : `${missed} target${missed === 1 ? "" : "s"} missed`);
+if (flags.json) {
+  printJson({
+    program: "chaos",
+    reportFile: out,
+    targets: targets(results),
+    missed,
+    results,
+    interrupted: interrupt.aborted,
+  });
+}
 process.exitCode = exitCodeAfter(interrupt, missed === 0 ? 0 : 1);
 
 function step(what: string): void {

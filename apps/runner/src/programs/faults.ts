@@ -21,6 +21,7 @@ import { WorkerPool } from "@poolstream/pool";
 import { databasePathProblem } from "../cli/file-paths.ts";
 import { failUsage, readFlags } from "../cli/flags.ts";
 import { exitCodeAfter, interruptSignal } from "../cli/interrupt.ts";
+import { JSON_FLAG, printJson, useJsonOutput } from "../cli/json-output.ts";
 import { formatAccounting } from "../report/pipeline-text.ts";
 import { Progress } from "../report/progress.ts";
 import { formatKeyValues } from "../report/text.ts";
@@ -30,6 +31,7 @@ const flags = readFlags({
   summary:
     "Processes records with poison pills and simulated crashes, dead-letters what cannot be saved, replays the log.",
   flags: {
+    json: JSON_FLAG,
     records: { type: "integer", default: 2000, min: 0, max: 100_000_000, description: "records to process" },
     "poison-rate": {
       type: "number",
@@ -63,6 +65,7 @@ const flags = readFlags({
     "batch-size": { type: "integer", default: 50, min: 1, max: 100_000, description: "records per batch" },
   },
 });
+useJsonOutput(flags.json);
 
 if (flags["poison-rate"] + flags["malformed-rate"] > 1) {
   failUsage({ usage: "bun run faults" }, "--poison-rate and --malformed-rate add up to more than 1");
@@ -153,4 +156,16 @@ const durable = deadLetteredNow === accounting.deadLetters;
 console.log(
   `\ncheck: ${formatAccounting(accounting)}${durable ? "" : ` (but the log gained ${deadLetteredNow} entries: MISMATCH)`}`,
 );
+if (flags.json) {
+  printJson({
+    program: "faults",
+    report,
+    crashes,
+    deadLetteredNow,
+    replay:
+      replay === undefined ? null : { recovered: replay.recovered.length, stillFailing: replay.stillFailing.length },
+    durable,
+    interrupted: interrupt.aborted,
+  });
+}
 process.exitCode = exitCodeAfter(interrupt, accounting.holds && durable ? 0 : 1);

@@ -16,6 +16,7 @@ import {
 } from "@poolstream/priority";
 import { readFlags } from "../cli/flags.ts";
 import { exitCodeAfter, interruptSignal } from "../cli/interrupt.ts";
+import { JSON_FLAG, printJson, useJsonOutput } from "../cli/json-output.ts";
 import { formatAccounting, formatLaneLatency, formatStatus } from "../report/pipeline-text.ts";
 import { StatusLine } from "../report/status-line.ts";
 import { formatKeyValues, formatNumber } from "../report/text.ts";
@@ -24,6 +25,7 @@ const flags = readFlags({
   usage: "bun run priority",
   summary: "CRITICAL readings jump a NORMAL backlog; reports latency per lane and the most urgent records.",
   flags: {
+    json: JSON_FLAG,
     duration: { type: "number", default: 3, min: 0, max: 86_400, description: "seconds to ingest" },
     workers: { type: "integer", default: 2, min: 1, max: 256, description: "Bun Workers in the pool" },
     "batch-size": { type: "integer", default: 10, min: 1, max: 100_000, description: "records per batch" },
@@ -53,6 +55,7 @@ const flags = readFlags({
     },
   },
 });
+useJsonOutput(flags.json);
 
 await using pool = new WorkerPool({ size: flags.workers });
 type Urgent = Extract<PriorityResult, { urgencyScore: number }>;
@@ -133,5 +136,13 @@ if (keep > 0 && urgentCount > 0) {
       `  ${`${r.sensorId}#${r.seq}`.padEnd(16)} value ${r.value.toFixed(2).padStart(7)}  urgency ${r.urgencyScore.toFixed(1)}`,
     );
   }
+}
+if (flags.json) {
+  printJson({
+    program: "priority",
+    report,
+    urgent: { count: urgentCount, mostUrgent: urgent.sort((a, b) => b.urgencyScore - a.urgencyScore).slice(0, keep) },
+    interrupted: interrupt.aborted,
+  });
 }
 process.exitCode = exitCodeAfter(interrupt, report.accounting.holds ? 0 : 1);

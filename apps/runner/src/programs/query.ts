@@ -6,12 +6,14 @@
 import { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { failUsage, readFlags } from "../cli/flags.ts";
+import { JSON_FLAG, printJson, useJsonOutput } from "../cli/json-output.ts";
 import { formatNumber, formatTable } from "../report/text.ts";
 
 const program = {
   usage: "bun run query",
   summary: "Summarizes a results database: outcomes, anomalies per sensor, latest readings, resume positions.",
   flags: {
+    json: JSON_FLAG,
     db: {
       type: "string",
       placeholder: "path",
@@ -28,6 +30,7 @@ const flags = readFlags(
   program,
   process.argv.slice(2).filter((arg) => !positional.includes(arg)),
 );
+useJsonOutput(flags.json);
 const path = flags.db ?? positional[0];
 if (path === undefined) failUsage(program, "name the database: bun run query <path>");
 if (positional.length > 1) failUsage(program, `one database at a time, got ${positional.join(", ")}`);
@@ -141,5 +144,8 @@ if (checkpoints.length > 0) {
       }),
     ),
   );
+}
+if (flags.json) {
+  printJson({ program: "query", path, total, byOutcome, perSensor, sensors, latest, failures, checkpoints });
 }
 db.close();

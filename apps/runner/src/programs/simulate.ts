@@ -14,6 +14,7 @@ import { parseMqttUrl } from "@poolstream/mqtt/url";
 import { priorityValueGenerator } from "@poolstream/priority";
 import { failUsage, readFlags } from "../cli/flags.ts";
 import { exitCodeAfter, interruptSignal } from "../cli/interrupt.ts";
+import { JSON_FLAG, printJson, useJsonOutput } from "../cli/json-output.ts";
 import { formatKeyValues, formatNumber } from "../report/text.ts";
 import { connectPublisher, type Publisher } from "../simulate/publishers.ts";
 
@@ -21,6 +22,7 @@ const program = {
   usage: "bun run simulate",
   summary: "Publishes simulated sensor readings to an MQTT broker at a steady rate, for a pipeline to read.",
   flags: {
+    json: JSON_FLAG,
     to: {
       type: "string",
       placeholder: "mqtt://host:port/topic",
@@ -46,6 +48,7 @@ const program = {
   },
 } as const;
 const flags = readFlags(program);
+useJsonOutput(flags.json);
 if (flags.to === undefined) {
   failUsage(
     program,
@@ -139,4 +142,14 @@ console.log(
     ["rate", `${formatNumber(Math.round(acknowledged / elapsedSec))} readings/s`],
   ])}`,
 );
+if (flags.json) {
+  printJson({
+    program: "simulate",
+    to: flags.to,
+    published,
+    acknowledged,
+    elapsedSec,
+    interrupted: interrupt.aborted,
+  });
+}
 process.exitCode = exitCodeAfter(interrupt, published === acknowledged ? 0 : 1);

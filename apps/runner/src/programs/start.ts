@@ -17,6 +17,7 @@ import { type MqttAddress, parseMqttUrl } from "@poolstream/mqtt/url";
 import { databasePathProblem } from "../cli/file-paths.ts";
 import { failUsage, readFlags } from "../cli/flags.ts";
 import { exitCodeAfter, interruptSignal } from "../cli/interrupt.ts";
+import { humanStream, JSON_FLAG, printJson, useJsonOutput } from "../cli/json-output.ts";
 import {
   type FileInput,
   type JetStreamInput,
@@ -34,6 +35,7 @@ const program = {
   summary:
     "Runs simulated sensors through lanes and batches into a Bun Worker pool and a sink, then prints one report.",
   flags: {
+    json: JSON_FLAG,
     duration: { type: "number", default: 5, min: 0, max: 86_400, description: "seconds to ingest" },
     sensors: { type: "integer", default: 5, min: 1, max: 10_000, description: "simulated sensors" },
     interval: {
@@ -150,9 +152,13 @@ const program = {
   },
 } as const;
 const flags = readFlags(program);
+useJsonOutput(flags.json);
 const batchSize = parseBatchSize(flags["batch-size"]);
 const input = parseInput();
 const outputs = [...parseOutputs(flags.output), ...parseAlerts(flags.alerts)];
+if (flags.json && outputs.some((o) => o.kind === "ndjson" && o.path === "-")) {
+  failUsage(program, "--json and --output - both write to standard output: give one");
+}
 // With NDJSON on standard output, everything meant for a person goes to standard error.
 const say = outputs.some((o) => o.kind === "ndjson" && o.path === "-") ? console.error : console.log;
 
@@ -193,7 +199,7 @@ let dashboard: DashboardServer | undefined;
 const metricsServer = metrics === undefined ? undefined : serveMetricsOrExit(metrics, metricsPort as number);
 if (metricsServer !== undefined) say(`[start] Prometheus metrics at ${metricsServer.url}`);
 // With NDJSON on standard output, the status goes to standard error with everything else meant for a person.
-const status = new StatusLine(say === console.error ? process.stderr : process.stdout);
+const status = new StatusLine(say === console.error ? process.stderr : humanStream);
 const result = await runSensorPipeline({
   durationSec: flags.duration,
   sensors: flags.sensors,
@@ -231,6 +237,19 @@ await dashboard?.stop();
 await metricsServer?.stop();
 metrics?.close();
 say(formatReport(result));
+if (flags.json) {
+  printJson({
+    program: "start",
+    report: result.report,
+    sink: result.sink,
+    input: result.input ?? null,
+    outputs: result.outputs.map(({ spec, written }) => ({ ...spec, written })),
+    deadLettersInLog: result.deadLettersInLog ?? null,
+    remote: result.remote ?? null,
+    failure: result.failure === undefined ? null : { name: result.failure.name, message: result.failure.message },
+    interrupted: interrupt.aborted,
+  });
+}
 process.exitCode = exitCodeAfter(interrupt, result.failure === undefined && result.report.accounting.holds ? 0 : 1);
 
 function parseJetStreamExecutor():

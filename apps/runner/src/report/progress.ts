@@ -3,6 +3,7 @@
  * and the time left, at most once a second. On a terminal it is one line
  * rewritten in place; elsewhere (CI, a pipe) a plain line each time.
  */
+import { humanStream } from "../cli/json-output.ts";
 import { formatNumber } from "./text.ts";
 
 /** `[#####.....]` for `done` of `total`. */
@@ -16,7 +17,8 @@ export class Progress {
   readonly #total: number;
   readonly #unit: string;
   readonly #started = performance.now();
-  readonly #tty = process.stdout.isTTY === true;
+  readonly #stream = humanStream;
+  readonly #tty = humanStream.isTTY === true;
   #lastPrintMs = Number.NEGATIVE_INFINITY;
   #done = 0;
 
@@ -38,7 +40,7 @@ export class Progress {
   /** Prints the last state and ends the line. */
   finish(): void {
     this.#print(performance.now());
-    if (this.#tty) process.stdout.write("\n");
+    if (this.#tty) this.#stream.write("\n");
   }
 
   #print(now: number): void {
@@ -52,7 +54,7 @@ export class Progress {
           ? `${left.toFixed(0)} s left`
           : "";
     const line = `${this.#label} ${progressBar(this.#done, this.#total)} ${formatNumber(this.#done)}/${formatNumber(this.#total)} ${this.#unit} · ${formatNumber(Math.round(rate))}/s · ${eta}`;
-    if (this.#tty) process.stdout.write(`\r${line}\x1b[K`);
-    else console.log(line);
+    if (this.#tty) this.#stream.write(`\r${line}\x1b[K`);
+    else this.#stream.write(`${line}\n`);
   }
 }

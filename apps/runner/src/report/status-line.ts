@@ -4,13 +4,15 @@
  * elsewhere (a pipe, a log, CI) a plain line each time, which is what a log
  * wants.
  */
+import { humanStream } from "../cli/json-output.ts";
+
 export class StatusLine {
   readonly #stream: NodeJS.WriteStream;
   readonly #tty: boolean;
   #open = false;
 
   /** `stream`: where the line goes (standard error when standard output carries data). */
-  constructor(stream: NodeJS.WriteStream = process.stdout) {
+  constructor(stream: NodeJS.WriteStream = humanStream) {
     this.#stream = stream;
     this.#tty = stream.isTTY === true;
   }

@@ -1,0 +1,89 @@
+/**
+ * The programs as a person runs them in a terminal: `bun run <program>`
+ * under a pseudo-terminal (`script`), where Ctrl-C reaches both the `bun run`
+ * wrapper and the program, and the wrapper forwards its copy too. Ctrl-C
+ * once, or twice quickly, drains and prints the report, exit 130; SIGTERM
+ * prints the report, exit 143.
+ */
+import { describe, expect, test } from "bun:test";
+
+const root = `${import.meta.dir}/../../..`;
+
+/** Long enough to be interrupted mid-run; each prints its report's last line, matched by `done`. */
+const PROGRAMS = [
+  { name: "start", args: ["--duration", "60"], running: /\[start\] 1\.\d s/, done: /check: .* entered = .*: OK/ },
+  { name: "priority", args: ["--duration", "60"], running: /\[priority\] 1\.\d s/, done: /check: .* entered = .*: OK/ },
+  {
+    name: "faults",
+    args: ["--records", "5000000", "--dlq", ":memory:"],
+    running: /\[faults\] \[/,
+    done: /check: .*: OK/,
+  },
+  {
+    name: "adaptive",
+    args: ["--records", "3000000"],
+    running: /\[adaptive\] warming up/,
+    done: /interrupted: \d of 2 kernels adapted|light settled/,
+  },
+] as const;
+
+/** Reads `stream` into `into.text` until it ends. */
+async function collect(stream: ReadableStream<Uint8Array>, into: { text: string }): Promise<void> {
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) into.text += decoder.decode(chunk, { stream: true });
+}
+
+async function until(check: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await Bun.sleep(50);
+  }
+  return true;
+}
+
+describe("programs in a terminal", () => {
+  for (const { name, args, running, done } of PROGRAMS) {
+    for (const presses of [1, 2]) {
+      test(`${name}: Ctrl-C ${presses === 1 ? "once" : "twice quickly"} drains, prints the report, exits 130`, async () => {
+        // script gives the program a terminal; a ^C typed into it is the terminal's own interrupt.
+        const child = Bun.spawn(["script", "-qefc", `bun run ${name} ${args.join(" ")}`, "/dev/null"], {
+          cwd: root,
+          stdin: "pipe",
+          stdout: "pipe",
+          stderr: "pipe",
+        });
+        const out = { text: "" };
+        const reading = Promise.all([collect(child.stdout, out), collect(child.stderr, out)]);
+        expect(await until(() => running.test(out.text) && out.text.length > 0, 20_000)).toBe(true);
+        await Bun.sleep(300);
+        child.stdin.write(presses === 1 ? "\x03" : "\x03\x03");
+        child.stdin.flush();
+        const code = await child.exited;
+        await reading;
+        if (code !== 130 || !done.test(out.text)) console.log(out.text.slice(-2000));
+        expect(code).toBe(130);
+        expect(out.text).toContain("interrupted");
+        expect(out.text).toMatch(done);
+      }, 60_000);
+    }
+
+    test(`${name}: SIGTERM drains, prints the report, exits 143`, async () => {
+      const child = Bun.spawn(["bun", `apps/runner/src/programs/${name}.ts`, ...args], {
+        cwd: root,
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const out = { text: "" };
+      const reading = Promise.all([collect(child.stdout, out), collect(child.stderr, out)]);
+      expect(await until(() => running.test(out.text) && out.text.length > 0, 20_000)).toBe(true);
+      await Bun.sleep(300);
+      child.kill("SIGTERM");
+      const code = await child.exited;
+      await reading;
+      expect(code).toBe(143);
+      expect(out.text).toContain("asked to stop (SIGTERM)");
+      expect(out.text).toMatch(done);
+    }, 60_000);
+  }
+});
