@@ -56,6 +56,7 @@ Flags:
   --only LIST    sections to run, comma-separated (default all): ${SECTIONS.join(", ")}
   --out FILE     where the report goes (default: a new file in the temporary directory, printed at the end)
   --write        write the committed report, apps/bench/REPORT.md (for a full run with the default settings)
+  --json         print where the report is and each target as one JSON object (progress goes to standard error)
   --help         show this help`;
 
 function fail(message: string): never {
@@ -63,7 +64,15 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-let args: { records: string; samples: string; out?: string; only?: string; write?: boolean; help?: boolean };
+let args: {
+  records: string;
+  samples: string;
+  out?: string;
+  only?: string;
+  write?: boolean;
+  json?: boolean;
+  help?: boolean;
+};
 try {
   args = parseArgs({
     options: {
@@ -71,6 +80,7 @@ try {
       samples: { type: "string", default: "5" },
       out: { type: "string" },
       write: { type: "boolean" },
+      json: { type: "boolean" },
       only: { type: "string" },
       help: { type: "boolean" },
     },
@@ -96,7 +106,8 @@ const only = (args.only?.split(",") ?? [...SECTIONS]) as SectionName[];
 for (const name of only) if (!SECTIONS.includes(name)) fail(`unknown section "${name}"`);
 
 const WORKERS = 2;
-const progress = (line: string) => console.log(`[bench] ${line}`);
+// With --json, standard output carries only the JSON: progress goes to standard error.
+const progress = (line: string) => (args.json === true ? console.error : console.log)(`[bench] ${line}`);
 await using pool = new WorkerPool({ size: WORKERS });
 const records = generateSensorRecords({ count: recordCount, seed: 7 });
 const ceilings = await measureCeilings(pool, WORKERS, recordCount, samples, progress);
@@ -163,4 +174,11 @@ const report = [
 ];
 writeFileSync(outPath, `${report.join("\n")}\n`);
 progress(`report written to ${outPath}`);
-console.log(`\n${targets.join("\n")}`);
+if (args.json === true) {
+  // One JSON object on standard output: where the report is, and each target as data.
+  const rows = targets.map((row) => row.split("|").map((cell) => cell.trim()));
+  const parsed = rows.map(([, target, measured, verdict]) => ({ target, measured, met: verdict === "met" }));
+  process.stdout.write(`${JSON.stringify({ program: "bench", report: outPath, targets: parsed })}\n`);
+} else {
+  console.log(`\n${targets.join("\n")}`);
+}
