@@ -25,6 +25,19 @@ const PROGRAMS = [
     running: /\[adaptive\] warming up/,
     done: /interrupted: \d of 2 kernels adapted|light settled/,
   },
+  { name: "adaptive:tally", args: ["--runs", "20"], running: /run 1\/20/, done: /runs of bun run adaptive/ },
+  {
+    name: "simulate",
+    args: ["--to", "mqtt://127.0.0.1:9/sensors", "--duration", "60"],
+    running: /\[simulate\] 1\.\d s/,
+    done: /readings published/,
+  },
+  {
+    name: "worker",
+    args: ["--server", "nats://127.0.0.1:9"],
+    running: /cannot reach nats:\/\/127\.0\.0\.1:9/,
+    done: /batches answered/,
+  },
 ] as const;
 
 /** Reads `stream` into `into.text` until it ends. */
@@ -63,13 +76,15 @@ describe("programs in a terminal", () => {
         await reading;
         if (code !== 130 || !done.test(out.text)) console.log(out.text.slice(-2000));
         expect(code).toBe(130);
-        expect(out.text).toContain("interrupted");
+        expect(out.text).toMatch(/interrupted|SIGINT/);
         expect(out.text).toMatch(done);
       }, 60_000);
     }
 
     test(`${name}: SIGTERM drains, prints the report, exits 143`, async () => {
-      const child = Bun.spawn(["bun", `apps/runner/src/programs/${name}.ts`, ...args], {
+      const script =
+        name === "worker" ? "apps/worker/src/worker.ts" : `apps/runner/src/programs/${name.replace(":", "-")}.ts`;
+      const child = Bun.spawn(["bun", script, ...args], {
         cwd: root,
         stdout: "pipe",
         stderr: "pipe",
@@ -82,7 +97,7 @@ describe("programs in a terminal", () => {
       const code = await child.exited;
       await reading;
       expect(code).toBe(143);
-      expect(out.text).toContain("asked to stop (SIGTERM)");
+      expect(out.text).toMatch(/asked to stop \(SIGTERM\)|SIGTERM: taking no more batches/);
       expect(out.text).toMatch(done);
     }, 60_000);
   }
