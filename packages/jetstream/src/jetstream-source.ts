@@ -27,6 +27,7 @@ import {
   systemClock,
 } from "@poolstream/core";
 import { type FieldMapping, recordFromFields } from "@poolstream/ingest";
+import { closeConnection } from "./internal/connect-with-retry.ts";
 
 export interface JetStreamSourceOptions {
   /** The server: `nats://host:port`. */
@@ -246,22 +247,4 @@ export class JetStreamSource implements Source<SensorRecord> {
     };
     return failure;
   }
-}
-
-/** How long a draining close may take before the connection is just closed. */
-const DRAIN_TIMEOUT_MS = 2_000;
-
-/**
- * Drains the connection (the acknowledgements already sent reach the server
- * first), bounded by `DRAIN_TIMEOUT_MS`: a pull request still open on the
- * server must not hold a stopping pipeline up.
- */
-async function closeConnection(connection: NatsConnection): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, DRAIN_TIMEOUT_MS);
-  });
-  await Promise.race([connection.drain().catch(() => {}), late]);
-  clearTimeout(timer);
-  if (!connection.isClosed()) await connection.close().catch(() => {});
 }
