@@ -12,6 +12,7 @@ import { parseArgs } from "node:util";
 import { generateSensorRecords } from "@poolstream/ingest";
 import { WorkerPool } from "@poolstream/pool";
 import { adaptiveSection } from "./sections/adaptive.ts";
+import { burstSection } from "./sections/burst.ts";
 import { ceilingsMarkdown, measureCeilings } from "./sections/ceilings.ts";
 import { ioSection } from "./sections/io.ts";
 import { isolationSection } from "./sections/isolation.ts";
@@ -35,6 +36,7 @@ const SECTIONS = [
   "adaptive",
   "latency",
   "peers",
+  "burst",
   "priority",
   "isolation",
   "io",
@@ -127,6 +129,7 @@ const RUNNERS: Record<SectionName, () => Promise<SectionReport> | SectionReport>
   adaptive: () => adaptiveSection(ctx),
   latency: () => latencySection(ctx),
   peers: () => peersSection(ctx),
+  burst: () => burstSection(ctx),
   priority: () => prioritySection(ctx),
   isolation: () => isolationSection(ctx),
   io: () => ioSection(ctx),

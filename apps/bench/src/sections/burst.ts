@@ -1,0 +1,87 @@
+/**
+ * The other way people use a pool: every batch submitted at once
+ * (`Promise.all(batches.map((b) => pool.run(kernel, b)))`), not a bounded
+ * window. Each pool gets the same batches of the same records; poolstream is
+ * called through `runBatch` on its WorkerPool (the pipeline keeps a window by
+ * design, so this is the pool's own API), with record objects and with
+ * columns; the peers with record objects.
+ */
+import { runBatch, type SensorRecord } from "@poolstream/core";
+import type { KernelName } from "../ceiling-kernels.ts";
+import { formatRate, measureThroughput, ratio } from "../measure.ts";
+import type { AnyTransport } from "../peers/batch-loop.ts";
+import { createPeerPools, type PeerPool } from "../peers/peer-pools.ts";
+import { transportsFor } from "./peers.ts";
+import { type BenchContext, type SectionReport, targetRow } from "./section.ts";
+
+const SIZES = [15, 100, 200] as const;
+const KERNELS: readonly KernelName[] = ["light", "standard", "heavy"];
+
+function batchesOf(records: readonly SensorRecord[], size: number): SensorRecord[][] {
+  const batches: SensorRecord[][] = [];
+  for (let offset = 0; offset < records.length; offset += size) batches.push(records.slice(offset, offset + size));
+  return batches;
+}
+
+/** Every batch at once through poolstream's pool; throws unless one output per record came back. */
+async function burstPoolstream(ctx: BenchContext, transport: AnyTransport, batches: readonly SensorRecord[][]) {
+  const outputs = await Promise.all(batches.map((batch) => runBatch(ctx.pool, transport, batch)));
+  const total = outputs.reduce((sum, out) => sum + out.length, 0);
+  if (total !== ctx.records.length) throw new Error(`lost records: ${total} of ${ctx.records.length}`);
+}
+
+async function burstPeer(peer: PeerPool, kernel: KernelName, batches: readonly SensorRecord[][], count: number) {
+  const outputs = (await Promise.all(batches.map((records) => peer.run({ kernel, records })))) as ArrayLike<unknown>[];
+  const total = outputs.reduce((sum, out) => sum + out.length, 0);
+  if (total !== count) throw new Error(`${peer.name} lost records: ${total} of ${count}`);
+}
+
+export async function burstSection(ctx: BenchContext): Promise<SectionReport> {
+  const peers = createPeerPools(ctx.workers);
+  const count = ctx.records.length;
+  const markdown = [
+    "## Everything submitted at once",
+    "",
+    `Each pool: ${ctx.workers} workers, every batch of the ${count.toLocaleString("en-US")} records submitted at once (\`Promise.all(batches.map((b) => pool.run(kernel, b)))\`), as most users call a pool. poolstream through \`runBatch\` on its WorkerPool, with objects and with columns; the peers with objects. "vs peer" is the ratio to the fastest peer.`,
+    "",
+    "| kernel | batch | poolstream columns | poolstream objects | poolifier | piscina | tinypool | columns vs peer | objects vs peer |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  const objectRatios: { kernel: KernelName; size: number; ratio: number }[] = [];
+  try {
+    for (const kernel of KERNELS) {
+      const { objects, columnar } = transportsFor(kernel);
+      for (const size of SIZES) {
+        const batches = batchesOf(ctx.records, size);
+        const measure = async (run: () => Promise<unknown>) =>
+          (await measureThroughput(count, ctx.samples, run)).recordsPerSec;
+        const col = await measure(() => burstPoolstream(ctx, columnar, batches));
+        const obj = await measure(() => burstPoolstream(ctx, objects, batches));
+        const peerRates: number[] = [];
+        for (const peer of peers) peerRates.push(await measure(() => burstPeer(peer, kernel, batches, count)));
+        const fastest = Math.max(...peerRates);
+        objectRatios.push({ kernel, size, ratio: obj / fastest });
+        markdown.push(
+          `| ${kernel} | ${size} | ${formatRate(col)} | ${formatRate(obj)} | ${peerRates.map(formatRate).join(" | ")} | ${ratio(col, fastest)} | ${ratio(obj, fastest)} |`,
+        );
+        ctx.progress(
+          `burst ${kernel} @${size}: columns ${formatRate(col)}, objects ${formatRate(obj)}, peers ${peerRates.map(formatRate).join(" / ")}`,
+        );
+      }
+    }
+  } finally {
+    for (const peer of peers) await peer.close();
+  }
+  markdown.push("");
+  const ahead = objectRatios.every((r) => r.ratio >= 1);
+  return {
+    markdown,
+    targets: [
+      targetRow(
+        "everything at once: objects ≥ 1.0 × fastest peer at every size",
+        objectRatios.map((r) => `${r.kernel}@${r.size} ${r.ratio.toFixed(2)}`).join(", "),
+        ahead,
+      ),
+    ],
+  };
+}
