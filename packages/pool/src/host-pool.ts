@@ -57,6 +57,16 @@ export interface PoolOptions {
   readonly size?: number;
   /** Tasks sent to one worker before it answers, an integer from 1 to 1024; 2 hides the message round trip. Default 2. */
   readonly pipelineDepth?: number;
+  /**
+   * Tasks one worker may hold while more wait in the pool than its workers
+   * hold at `pipelineDepth` (everything submitted at once): the main thread
+   * then hands work over in bulk instead of one task per answer, so a worker
+   * never waits for it. An urgent task that arrives meanwhile takes back the
+   * normal tasks a worker has not started, so it waits behind one task at
+   * most. An integer from `pipelineDepth` to 1024; `pipelineDepth` turns it
+   * off. Default 32 (`ProcessPool`: its `pipelineDepth`).
+   */
+  readonly backlogDepth?: number;
   /** Default limit on a task's running time, counted from when it starts; none by default. */
   readonly taskTimeoutMs?: number;
   /** How long `close()` waits for accepted tasks before it rejects them. Default 30 s. */
@@ -91,6 +101,8 @@ export interface PoolOptions {
 /** The most workers, and the most tasks per worker, a pool accepts. */
 export const MAX_POOL_SIZE = 1024;
 const MAX_PIPELINE_DEPTH = 1024;
+/** A worker's queue while a backlog waits: deep enough that the main thread's hand-overs come in bulk. */
+const DEFAULT_BACKLOG_DEPTH = 32;
 
 interface Task {
   readonly id: number;
@@ -112,6 +124,8 @@ interface Task {
   loading: boolean;
   /** Its cell on its worker's claim board, or -1. */
   cell: number;
+  /** The worker holding it now, if any. */
+  holder: Slot | undefined;
   /** This thread's time sending the input (its clone or transfer), last time it was sent. */
   sendMs: number;
   readonly resolve: (output: unknown) => void;
@@ -175,6 +189,8 @@ export class HostPool implements Executor {
   readonly size: number;
   /** Tasks each worker holds at once: the running one and those queued behind it. */
   readonly pipelineDepth: number;
+  /** Tasks each worker may hold while a backlog waits (see `PoolOptions.backlogDepth`). */
+  readonly backlogDepth: number;
   readonly #hosts: WorkerHostFactory;
   readonly #name: string;
   readonly #taskTimeoutMs: number | undefined;
@@ -223,6 +239,16 @@ export class HostPool implements Executor {
     this.#hosts = hosts;
     this.size = checkInteger("size", options.size ?? 4, MAX_POOL_SIZE);
     this.pipelineDepth = checkInteger("pipelineDepth", options.pipelineDepth ?? 2, MAX_PIPELINE_DEPTH);
+    this.backlogDepth = checkInteger(
+      "backlogDepth",
+      options.backlogDepth ?? Math.max(this.pipelineDepth, DEFAULT_BACKLOG_DEPTH),
+      MAX_PIPELINE_DEPTH,
+    );
+    if (this.backlogDepth < this.pipelineDepth) {
+      throw new InvalidArgumentError(
+        `backlogDepth must be at least pipelineDepth (${this.pipelineDepth}), got ${this.backlogDepth}`,
+      );
+    }
     this.#taskTimeoutMs =
       options.taskTimeoutMs === undefined ? undefined : checkDurationMs("taskTimeoutMs", options.taskTimeoutMs);
     this.#closeTimeoutMs = checkDurationMs("closeTimeoutMs", options.closeTimeoutMs ?? 30_000);
@@ -272,11 +298,21 @@ export class HostPool implements Executor {
     return new Promise<O>((resolve, reject) => {
       const onAbort = () => {
         if (entry.settled) return;
-        // A task still waiting is withdrawn; one already sent finishes, and its result is dropped.
-        // Either queue: a task requeued after its worker died waits among the urgent ones.
+        // A task still waiting is withdrawn, in the pool or on a worker that has not started it; one already
+        // started finishes, and its result is dropped. Either queue: a task requeued after its worker died
+        // waits among the urgent ones.
         this.#urgent.remove(entry);
         this.#normal.remove(entry);
+        const holder = entry.holder;
+        const place = holder?.inFlight.indexOf(entry) ?? -1;
+        if (holder !== undefined && place > 0 && holder.host.claims?.withdraw(entry.id, entry.cell) === true) {
+          holder.inFlight.splice(place, 1);
+          this.#leave(holder, entry);
+          this.#inFlight--;
+          if (entry.loading) holder.knownKernels.delete(entry.kernelId);
+        }
         this.#settle(entry, new AbortError(signal?.reason));
+        this.#notifyIfIdle();
       };
       const kernel = this.#kernelOf(ref);
       const entry: Task = {
@@ -293,6 +329,7 @@ export class HostPool implements Executor {
         retried: false,
         loading: false,
         cell: -1,
+        holder: undefined,
         sendMs: 0,
         resolve: (output) => {
           signal?.removeEventListener("abort", onAbort);
@@ -389,7 +426,7 @@ export class HostPool implements Executor {
   #spawn(index: number): Slot {
     const slot: Slot = {
       index,
-      host: this.#hosts.spawn(`${this.#name}-${index}`, this.pipelineDepth, {
+      host: this.#hosts.spawn(`${this.#name}-${index}`, this.backlogDepth, {
         message: (message, receivedAt) => {
           slot.answered = true;
           if ("started" in message) this.#onStarted(slot, message.id);
@@ -464,6 +501,7 @@ export class HostPool implements Executor {
     if (error instanceof TaskTimeoutError || error instanceof WorkerStartupError) this.#timeouts++;
     else this.#crashes++;
     const [running, ...waiting] = slot.inFlight.splice(0);
+    for (const task of [running, ...waiting]) if (task !== undefined) task.holder = undefined;
     this.#inFlight -= waiting.length;
     for (const task of waiting.reverse()) {
       if (task.settled) continue;
@@ -555,7 +593,7 @@ export class HostPool implements Executor {
     for (;;) {
       const task = this.#urgent.peek() ?? this.#normal.peek();
       if (task === undefined) break;
-      const slot = this.#leastLoadedSlot();
+      const slot = task.urgent ? this.#slotForUrgent() : this.#leastLoadedSlot(this.#depthNow());
       if (slot === undefined) break;
       (this.#urgent.length > 0 ? this.#urgent : this.#normal).shift();
       if (task.settled) continue;
@@ -568,6 +606,7 @@ export class HostPool implements Executor {
   /** Sends `task` (whose input is here) to `slot`'s worker. */
   #send(slot: Slot, task: Task): void {
     slot.inFlight.push(task);
+    task.holder = slot;
     if (slot.inFlight.length === 1) slot.host.keepAlive(true);
     this.#inFlight++;
     const firstTime = !slot.knownKernels.has(task.kernelId);
@@ -685,6 +724,7 @@ export class HostPool implements Executor {
   #leave(slot: Slot, task: Task): void {
     if (task.cell >= 0) slot.host.claims?.release(task.cell);
     task.cell = -1;
+    task.holder = undefined;
   }
 
   #kernelOf(ref: KernelRef): { readonly id: number; readonly sent: KernelRef } {
@@ -702,13 +742,59 @@ export class HostPool implements Executor {
     return !slot.dead && !slot.unreachable && !slot.stuck;
   }
 
-  #leastLoadedSlot(): Slot | undefined {
+  #leastLoadedSlot(depth: number): Slot | undefined {
     let best: Slot | undefined;
     for (const slot of this.#slots) {
-      if (slot === undefined || !this.#canTake(slot) || slot.inFlight.length >= this.pipelineDepth) continue;
+      if (slot === undefined || !this.#canTake(slot) || slot.inFlight.length >= depth) continue;
       if (best === undefined || slot.inFlight.length < best.inFlight.length) best = slot;
     }
     return best;
+  }
+
+  /**
+   * How many tasks a worker may hold now: `pipelineDepth`, or `backlogDepth`
+   * while normal tasks wait that the workers could not take at
+   * `pipelineDepth` (everything submitted at once).
+   */
+  #depthNow(): number {
+    if (this.backlogDepth === this.pipelineDepth || this.#urgent.length > 0) return this.pipelineDepth;
+    return this.#normal.length > 0 ? this.backlogDepth : this.pipelineDepth;
+  }
+
+  /**
+   * Where an urgent task goes: a worker below `pipelineDepth`, as always; when
+   * every worker holds more (a backlog was handed over), the least loaded one,
+   * after it gives back the normal tasks it has not started, so that the
+   * urgent task waits behind its running task only. Those go back to the
+   * front of the queue, in order, and are sent again after it.
+   */
+  #slotForUrgent(): Slot | undefined {
+    const shallow = this.#leastLoadedSlot(this.pipelineDepth);
+    if (shallow !== undefined || this.backlogDepth === this.pipelineDepth) return shallow;
+    const slot = this.#leastLoadedSlot(this.backlogDepth);
+    if (slot === undefined || slot.host.claims === undefined) return slot;
+    const takenBack: Task[] = [];
+    for (let index = slot.inFlight.length - 1; index >= 1 && slot.inFlight.length >= this.pipelineDepth; index--) {
+      const task = slot.inFlight[index] as Task;
+      if (task.urgent || (task.inputGone && task.reencode === undefined)) continue;
+      const fresh = task.inputGone && !task.settled ? freshInput(task) : undefined;
+      if (fresh instanceof Error || fresh === "no way") continue;
+      // The worker may have started it meanwhile (so it finished those before it): then it stays.
+      if (!slot.host.claims.withdraw(task.id, task.cell)) break;
+      slot.inFlight.splice(index, 1);
+      this.#leave(slot, task);
+      this.#inFlight--;
+      if (task.loading) slot.knownKernels.delete(task.kernelId);
+      if (fresh !== undefined) {
+        task.input = fresh.input;
+        task.transfer = fresh.transfer;
+        task.inputGone = false;
+      }
+      if (!task.settled) takenBack.push(task);
+    }
+    // Taken from the back, so unshifted in that order: the queue's front is then in the original order.
+    for (const task of takenBack) this.#normal.unshift(task);
+    return slot;
   }
 
   /**

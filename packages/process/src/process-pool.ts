@@ -54,6 +54,9 @@ export class ProcessPool extends HostPool {
     super(processHosts({ memoryLimitMb, forwardStderr: options.forwardStderr ?? true }), {
       ...options,
       pipelineDepth: options.pipelineDepth ?? 1,
+      // No deeper queues while a backlog waits: a child shares no claim board, so a task queued behind a hung
+      // one could not be taken back and moved.
+      backlogDepth: options.backlogDepth ?? options.pipelineDepth ?? 1,
       name: options.name ?? "poolstream-process",
     });
     this.memoryLimitMb = memoryLimitMb;
