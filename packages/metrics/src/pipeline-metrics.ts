@@ -67,6 +67,8 @@ export class PipelineMetrics {
   readonly #counted = new Map<string, number>();
   /** How each counter reads the pipeline, by key: known from the start, so a pipeline folded before any scrape still counts. */
   readonly #read = new Map<string, Reader>();
+  /** The stats read during the scrape under way, if one is. */
+  #scrape: { pipeline?: PipelineStats | undefined; executor?: ExecutorStatsLike | undefined } | undefined;
 
   constructor(options: PipelineMetricsOptions = {}) {
     const registry = options.registry ?? new Registry();
@@ -127,8 +129,8 @@ export class PipelineMetrics {
         help,
         registers,
         collect() {
-          const stats = self.#pipeline?.stats();
-          if (stats !== undefined) this.set(read(stats, self.#executor?.stats()));
+          const stats = self.#pipelineStats();
+          if (stats !== undefined) this.set(read(stats, self.#executorStats()));
         },
       });
     new Gauge({
@@ -137,7 +139,7 @@ export class PipelineMetrics {
       labelNames: ["lane"],
       registers,
       collect() {
-        for (const lane of self.#pipeline?.stats().lanes ?? []) this.set({ lane: lane.name }, lane.depth);
+        for (const lane of self.#pipelineStats()?.lanes ?? []) this.set({ lane: lane.name }, lane.depth);
       },
     });
     gauge("poolstream_batches_in_flight", "Batches at the executor now.", (s) => s.inFlight);
@@ -181,8 +183,26 @@ export class PipelineMetrics {
   }
 
   /** The metrics in Prometheus's text format. */
-  text(): Promise<string> {
-    return this.registry.metrics();
+  async text(): Promise<string> {
+    // One snapshot of the stats per scrape, shared by every metric (each would otherwise take its own).
+    this.#scrape = {};
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.#scrape = undefined;
+    }
+  }
+
+  #pipelineStats(): PipelineStats | undefined {
+    if (this.#scrape === undefined) return this.#pipeline?.stats();
+    if (!("pipeline" in this.#scrape)) this.#scrape.pipeline = this.#pipeline?.stats();
+    return this.#scrape.pipeline;
+  }
+
+  #executorStats(): ExecutorStatsLike | undefined {
+    if (this.#scrape === undefined) return this.#executor?.stats();
+    if (!("executor" in this.#scrape)) this.#scrape.executor = this.#executor?.stats();
+    return this.#scrape.executor;
   }
 
   get contentType(): string {
@@ -202,8 +222,8 @@ export class PipelineMetrics {
   /** Raises a counter to what the watched pipeline says now, plus what earlier pipelines counted. */
   #raise(counter: Counter, key: string, labels: Record<string, string> | undefined): void {
     const read = this.#read.get(key);
-    const stats = this.#pipeline?.stats();
-    const current = stats === undefined || read === undefined ? 0 : read(stats, this.#executor?.stats());
+    const stats = this.#pipelineStats();
+    const current = stats === undefined || read === undefined ? 0 : read(stats, this.#executorStats());
     const total = (this.#carried.get(key) ?? 0) + current;
     const counted = this.#counted.get(key);
     // Every label set is shown from the first scrape, at 0 if need be: a missing series is not a zero.

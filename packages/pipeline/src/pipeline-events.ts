@@ -81,7 +81,9 @@ export class PipelineEvents {
   emit<K extends PipelineEventType>(type: K, event: PipelineEventMap[K]): void {
     const set = this.#listeners.get(type);
     if (set === undefined || set.size === 0) return;
-    const tagged = Object.freeze({ type, ...event });
+    // Every caller passes a fresh literal: it is tagged and frozen in place rather than copied, since this
+    // runs for every batch of a watched pipeline (metrics, a dashboard).
+    const tagged = Object.freeze(Object.assign(event as object, { type }));
     for (const listener of set) {
       try {
         listener(tagged as never);
