@@ -21,6 +21,8 @@ export class Progress {
   readonly #tty = humanStream.isTTY === true;
   #lastPrintMs = Number.NEGATIVE_INFINITY;
   #done = 0;
+  /** The count on the last line printed; -1 before any. */
+  #printedDone = -1;
 
   constructor(label: string, total: number, unit: string) {
     this.#label = label;
@@ -37,13 +39,14 @@ export class Progress {
     this.#print(now);
   }
 
-  /** Prints the last state and ends the line. */
+  /** Prints the last state (unless that line is already out) and ends the line. */
   finish(): void {
-    this.#print(performance.now());
+    if (this.#printedDone !== this.#done) this.#print(performance.now());
     if (this.#tty) this.#stream.write("\n");
   }
 
   #print(now: number): void {
+    this.#printedDone = this.#done;
     const elapsedSec = (now - this.#started) / 1000;
     const rate = elapsedSec > 0 ? this.#done / elapsedSec : 0;
     const left = rate > 0 ? (this.#total - this.#done) / rate : Number.NaN;
