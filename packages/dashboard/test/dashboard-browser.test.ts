@@ -163,6 +163,47 @@ describe("the dashboard in headless Chromium", () => {
     }
   }, 30_000);
 
+  test("a remote executor's nodes are listed: name, batches, redeliveries, seen lately", async () => {
+    const executor = new InProcessExecutor();
+    const run = pipeline({
+      source: [{ sensorId: "a", value: 1, timestamp: Date.now(), createdAt: Date.now(), seq: 1 }] as SensorRecord[],
+      executor,
+      transport: {
+        name: "objects",
+        kernel: scoreRecords,
+        encode: (batch: readonly SensorRecord[]) => ({ input: batch }),
+        decode: (output: number[]) => output,
+      },
+    });
+    await run.run();
+    // The stats a JetStream executor adds to an executor's: its nodes.
+    const remote = Object.assign(Object.create(executor) as InProcessExecutor, {
+      stats: () => ({
+        ...executor.stats(),
+        nodes: [
+          { node: "node-a", batches: 1234, redeliveries: 2, alive: true, threads: 2 },
+          { node: "node-b", batches: 987, redeliveries: 0, alive: false, threads: 2 },
+        ],
+      }),
+    });
+    const dashboard = await serveDashboard(new DashboardFeed(run, remote), { port: 0, intervalMs: 100 });
+    const page = await browser.newPage();
+    try {
+      await page.goto(dashboard.url);
+      await page.waitForFunction(() => !document.getElementById("nodes")?.hidden, undefined, { timeout: 10_000 });
+      const rows = await page.$$eval("#nodes tbody tr", (trs) =>
+        trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)),
+      );
+      expect(rows).toEqual([
+        ["node-a", "1,234", "2", "yes"],
+        ["node-b", "987", "0", "no"],
+      ]);
+    } finally {
+      await page.close();
+      await dashboard.stop();
+    }
+  }, 30_000);
+
   test("options are checked", async () => {
     const run = pipeline({
       source: [] as SensorRecord[],
