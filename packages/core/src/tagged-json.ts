@@ -339,5 +339,11 @@ export function decodeTaggedJson(text: string, buffers: readonly ArrayBufferLike
   } catch (error) {
     throw new InvalidArgumentError(`tagged JSON does not parse: ${messageOf(error)}`);
   }
-  return decodeValue(parsed, buffers);
+  try {
+    return decodeValue(parsed, buffers);
+  } catch (error) {
+    // A tag with the wrong payload (a Map that is not a list, a bigint that is not digits): not this format.
+    if (error instanceof InvalidArgumentError) throw error;
+    throw new InvalidArgumentError(`tagged JSON could not be read: ${messageOf(error)}`);
+  }
 }

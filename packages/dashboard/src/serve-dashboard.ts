@@ -75,50 +75,61 @@ export async function serveDashboard(feed: DashboardFeed, options: DashboardOpti
       streams.delete(controller); // the page went away
     }
   };
+  let server: ReturnType<typeof Bun.serve>;
+  try {
+    server = listen();
+  } catch (error) {
+    // Nothing started is left behind: the feed stops listening to the pipeline.
+    feed.close();
+    throw error;
+  }
+  // From here on the dashboard owns the feed: stop() closes it.
   const ticker = setInterval(() => {
     latest = feed.snapshot();
     const message = `data: ${JSON.stringify(latest)}\n\n`;
     for (const controller of streams) send(controller, message);
   }, intervalMs);
-  const server = Bun.serve({
-    port,
-    hostname,
-    // An event stream stays open for as long as the page does.
-    idleTimeout: 0,
-    fetch(request) {
-      const { pathname } = new URL(request.url);
-      switch (pathname) {
-        case "/":
-          return new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } });
-        case "/app.js":
-          return new Response(script, { headers: { "content-type": "text/javascript; charset=utf-8" } });
-        case "/uplot.css":
-          return new Response(css, { headers: { "content-type": "text/css; charset=utf-8" } });
-        case "/snapshot":
-          return Response.json(latest ?? null);
-        case "/events": {
-          let mine: ReadableStreamDefaultController<Uint8Array> | undefined;
-          const stream = new ReadableStream<Uint8Array>({
-            start(controller) {
-              mine = controller;
-              streams.add(controller);
-              // The page draws at once, then every interval; it reconnects after a second if cut off.
-              send(controller, `retry: 1000\n\n`);
-              if (latest !== undefined) send(controller, `data: ${JSON.stringify(latest)}\n\n`);
-            },
-            cancel() {
-              if (mine !== undefined) streams.delete(mine);
-            },
-          });
-          return new Response(stream, {
-            headers: { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" },
-          });
+  function listen(): ReturnType<typeof Bun.serve> {
+    return Bun.serve({
+      port,
+      hostname,
+      // An event stream stays open for as long as the page does.
+      idleTimeout: 0,
+      fetch(request) {
+        const { pathname } = new URL(request.url);
+        switch (pathname) {
+          case "/":
+            return new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } });
+          case "/app.js":
+            return new Response(script, { headers: { "content-type": "text/javascript; charset=utf-8" } });
+          case "/uplot.css":
+            return new Response(css, { headers: { "content-type": "text/css; charset=utf-8" } });
+          case "/snapshot":
+            return Response.json(latest ?? null);
+          case "/events": {
+            let mine: ReadableStreamDefaultController<Uint8Array> | undefined;
+            const stream = new ReadableStream<Uint8Array>({
+              start(controller) {
+                mine = controller;
+                streams.add(controller);
+                // The page draws at once, then every interval; it reconnects after a second if cut off.
+                send(controller, `retry: 1000\n\n`);
+                if (latest !== undefined) send(controller, `data: ${JSON.stringify(latest)}\n\n`);
+              },
+              cancel() {
+                if (mine !== undefined) streams.delete(mine);
+              },
+            });
+            return new Response(stream, {
+              headers: { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" },
+            });
+          }
+          default:
+            return new Response("not found\n", { status: 404 });
         }
-        default:
-          return new Response("not found\n", { status: 404 });
-      }
-    },
-  });
+      },
+    });
+  }
   const actual = server.port ?? port;
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {

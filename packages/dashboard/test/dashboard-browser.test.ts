@@ -204,6 +204,47 @@ describe("the dashboard in headless Chromium", () => {
     }
   }, 30_000);
 
+  test("a port already taken: serveDashboard rejects and leaves nothing running (the feed stops listening)", async () => {
+    const taken = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    let listening = 0;
+    const stats = {
+      state: "running",
+      elapsedMs: 0,
+      lanes: [],
+      inFlight: 0,
+      batchSize: 1,
+      throughputPerSec: 0,
+      counters: { batchesCut: 0, batchesCompleted: 0, failedCalls: 0, recoveries: 0 },
+      accounting: {
+        entered: 0,
+        results: 0,
+        errorRecords: 0,
+        poisonPills: 0,
+        deadLetters: 0,
+        unwritten: 0,
+        leftInLanes: 0,
+        holds: true,
+      },
+    };
+    const fed = {
+      stats: () => stats as never,
+      on: () => {
+        listening++;
+        return () => {
+          listening--;
+        };
+      },
+    };
+    try {
+      const feed = new DashboardFeed(fed as never);
+      expect(listening).toBe(1);
+      await expect(serveDashboard(feed, { port: taken.port })).rejects.toThrow();
+      expect(listening).toBe(0);
+    } finally {
+      taken.stop(true);
+    }
+  });
+
   test("options are checked", async () => {
     const run = pipeline({
       source: [] as SensorRecord[],

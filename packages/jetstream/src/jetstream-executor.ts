@@ -19,9 +19,11 @@ import {
   AbortError,
   checkDurationMs,
   DeliveryLimitError,
+  durationError,
   type Executor,
   type ExecutorStats,
   InvalidArgumentError,
+  isDurationMs,
   type Kernel,
   PoolClosedError,
   type RunOptions,
@@ -69,7 +71,7 @@ export interface NodeStats {
 export interface JetStreamExecutorStats extends ExecutorStats {
   /** Batches settled by a result that came on a second or later delivery. */
   readonly redeliveries: number;
-  /** Results dropped because their batch had already been settled (computed twice). */
+  /** Results dropped because their batch had already settled: computed twice, or after its timeout or abort. */
   readonly duplicateResults: number;
   /** Batches that reached the delivery limit. */
   readonly deliveryLimited: number;
@@ -115,6 +117,8 @@ export class JetStreamExecutor implements Executor {
   readonly #nodes = new Map<string, NodeRecord>();
   readonly #stop = new AbortController();
   #ready: Promise<Connected> | undefined;
+  /** Whether the setup has ever succeeded: close() waits for outstanding batches only then. */
+  #isConnected = false;
   #closing: Promise<void> | undefined;
   #next = 0;
   #counts = {
@@ -158,7 +162,8 @@ export class JetStreamExecutor implements Executor {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(new AbortError(signal.reason));
     const timeoutMs = options.timeoutMs ?? this.#taskTimeoutMs;
-    if (timeoutMs !== undefined) checkDurationMs("timeoutMs", timeoutMs);
+    if (timeoutMs !== undefined && !isDurationMs(timeoutMs))
+      return Promise.reject(durationError("timeoutMs", timeoutMs));
     // Encoded now, while the input is still the caller's: a transferred buffer is read before run returns.
     const body = encodeWireBody(input);
     const id = `${this.#id}.${++this.#next}`;
@@ -207,8 +212,14 @@ export class JetStreamExecutor implements Executor {
       let js: JetStreamClient;
       try {
         ({ js } = await this.#connected());
-      } catch {
-        return undefined; // closed before connecting: close() has failed the batch
+      } catch (error) {
+        // Closed before connecting (close() fails the batch), or the setup failed (JetStream not enabled
+        // yet, the server restarting): tried again after a pause, until the batch settles.
+        if (this.#stop.signal.aborted || !this.#outstanding.has(entry.id)) return undefined;
+        this.#log(`cannot set up the work streams (${(error as Error).message}); trying again`);
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        waitMs = Math.min(2_000, waitMs * 2);
+        continue;
       }
       if (!this.#outstanding.has(entry.id)) return undefined;
       try {
@@ -229,7 +240,17 @@ export class JetStreamExecutor implements Executor {
   }
 
   #connected(): Promise<Connected> {
-    this.#ready ??= this.#connect();
+    // A setup that failed is not kept: the next call tries again.
+    this.#ready ??= this.#connect().then(
+      (connected) => {
+        this.#isConnected = true;
+        return connected;
+      },
+      (error: unknown) => {
+        this.#ready = undefined;
+        throw error;
+      },
+    );
     return this.#ready;
   }
 
@@ -399,7 +420,7 @@ export class JetStreamExecutor implements Executor {
 
   async #shutdown(): Promise<void> {
     const deadline = performance.now() + this.#closeTimeoutMs;
-    while (this.#outstanding.size > 0 && performance.now() < deadline && this.#ready !== undefined) {
+    while (this.#outstanding.size > 0 && performance.now() < deadline && this.#isConnected) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     for (const id of [...this.#outstanding.keys()]) this.#fail(id, new PoolClosedError(), true);

@@ -41,4 +41,23 @@ describe("wire body", () => {
     new DataView(wrongCount.buffer).setUint32(4, 0, true);
     expect(() => decodeWireBody(wrongCount)).toThrow(MalformedMessageError);
   });
+
+  test("a tag with the wrong payload is a MalformedMessageError too, never a TypeError or SyntaxError", () => {
+    const encoder = new TextEncoder();
+    for (const json of [
+      '{"$poolstream":"Map","v":5}',
+      '{"$poolstream":"bigint:xyz"}',
+      '{"$poolstream":7}',
+      '{"$poolstream":"Error","v":null}',
+    ]) {
+      const text = encoder.encode(json);
+      const body = new Uint8Array(16 + text.byteLength);
+      const view = new DataView(body.buffer);
+      view.setUint32(0, 0x31575350, true);
+      view.setUint32(4, 0, true);
+      view.setUint32(8, text.byteLength, true);
+      body.set(text, 12);
+      expect(() => decodeWireBody(body)).toThrow(MalformedMessageError);
+    }
+  });
 });

@@ -9,7 +9,8 @@
  * CRITICAL work comes first: whenever a slot is free the node asks the
  * CRITICAL consumer for what is there now, and the NORMAL consumer only for
  * the slots left over, so a CRITICAL batch overtakes a NORMAL backlog held in
- * the stream. A node holds at most `slots` batches, so the rest of a backlog
+ * the stream. A node computes at most `slots` batches at once and holds at most
+ * one more (see `#computeSlot`), so the rest of a backlog
  * stays in the stream for other nodes.
  *
  * A message it cannot read (not a batch, a truncated body, a kernel it cannot
@@ -83,6 +84,12 @@ export class WorkerNode {
   readonly #stop = new AbortController();
   readonly #held = new Set<Promise<void>>();
   #arrived: (() => void) | undefined;
+  /** Ends an idle wait when the node stops (one listener for the node's life, not one per wait). */
+  #stopWaiting: (() => void) | undefined;
+  #stopRequestedAt = 0;
+  /** Batches computing now, and those waiting for a slot to compute in. */
+  #computing = 0;
+  readonly #waitingToCompute: (() => void)[] = [];
   #slotFreed: (() => void) | undefined;
   #ackWaitMs = DEFAULT_ACK_WAIT_MS;
   #running: Promise<void> | undefined;
@@ -119,8 +126,10 @@ export class WorkerNode {
    * leaving, and closes its connection. Resolves when that is done. Idempotent.
    */
   async stop(): Promise<void> {
+    if (!this.#stop.signal.aborted) this.#stopRequestedAt = Date.now();
     this.#stop.abort();
     this.#slotFreed?.();
+    this.#stopWaiting?.();
     await this.#running;
   }
 
@@ -179,7 +188,8 @@ export class WorkerNode {
     const puller = new Puller(connection, (message) => this.#take(js, message));
     try {
       while (!this.#stop.signal.aborted) {
-        const free = this.#slots - this.#held.size;
+        // What open requests may still bring counts as held: a node never holds more than its slots.
+        const free = this.#slots - this.#held.size - puller.pending;
         if (free <= 0) {
           await new Promise<void>((resolve) => {
             this.#slotFreed = resolve;
@@ -210,12 +220,14 @@ export class WorkerNode {
         if (--open === 0) resolve();
       };
       this.#arrived = resolve;
-      this.#stop.signal.addEventListener("abort", () => resolve(), { once: true });
+      this.#stopWaiting = resolve;
+      if (this.#stop.signal.aborted) resolve();
       for (const consumer of [criticalConsumer, normalConsumer]) {
         void puller.pull(workStream, consumer, { batch: 1, expiresMs: IDLE_WAIT_MS }).finally(ended);
       }
     });
     this.#arrived = undefined;
+    this.#stopWaiting = undefined;
   }
 
   #take(js: JetStreamClient, message: Msg): void {
@@ -237,6 +249,8 @@ export class WorkerNode {
     if (delivery !== undefined && delivery.deliveries > 1) this.#counts.redelivered++;
     // Still working on it: the server waits another ack wait before it gives it to another node.
     const heartbeat = setInterval(() => message.respond("+WPI"), Math.max(50, Math.floor(this.#ackWaitMs / 3)));
+    /** Whether to acknowledge it: yes unless its result could not be stored (then it comes again). */
+    let answered = true;
     try {
       const head = message.headers;
       const id = head?.get(Header.batch) ?? "";
@@ -255,23 +269,50 @@ export class WorkerNode {
       try {
         const input = decodeWireBody(data);
         const kernel = await this.#kernel(kernelAddress);
-        const remaining = deadline - Date.now();
-        const output = await this.#options.executor.run(kernel, input, {
-          priority,
-          ...(Number.isFinite(remaining) ? { timeoutMs: Math.max(1, Math.round(remaining)) } : {}),
-        });
-        outcome = { ok: true, output };
+        await this.#computeSlot(priority);
+        try {
+          const remaining = deadline - Date.now();
+          const output = await this.#options.executor.run(kernel, input, {
+            priority,
+            ...(Number.isFinite(remaining) ? { timeoutMs: Math.max(1, Math.round(remaining)) } : {}),
+          });
+          outcome = { ok: true, output };
+        } finally {
+          this.#releaseComputeSlot();
+        }
       } catch (error) {
         if (error instanceof MalformedMessageError || error instanceof UnknownKernelError) {
           await this.#deadLetter(js, message, data, error.message);
         }
         outcome = { ok: false, error };
       }
-      await this.#answer(js, replyTo, id, delivery?.deliveries ?? 1, outcome);
+      answered = await this.#answer(js, replyTo, id, delivery?.deliveries ?? 1, outcome);
     } finally {
       clearInterval(heartbeat);
-      message.respond("+ACK");
+      if (answered) message.respond("+ACK");
     }
+  }
+
+  /**
+   * Waits for one of the `slots` that compute at once. A node holds at most its slots of batches, except
+   * that an idle node keeps a pull open on each subject and the second may still bring one after the first
+   * did: that batch waits here (its heartbeats going) until a slot frees, urgent ones first.
+   */
+  #computeSlot(priority: TaskPriority): Promise<void> {
+    if (this.#computing < this.#slots) {
+      this.#computing++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      if (priority === "urgent") this.#waitingToCompute.unshift(resolve);
+      else this.#waitingToCompute.push(resolve);
+    });
+  }
+
+  #releaseComputeSlot(): void {
+    const next = this.#waitingToCompute.shift();
+    if (next === undefined) this.#computing--;
+    else next(); // the slot passes to the next batch as it is
   }
 
   async #answer(
@@ -280,7 +321,7 @@ export class WorkerNode {
     id: string,
     deliveries: number,
     outcome: { ok: true; output: unknown } | { ok: false; error: unknown },
-  ): Promise<void> {
+  ): Promise<boolean> {
     const head = headers();
     head.set(Header.batch, id);
     head.set(Header.node, this.name);
@@ -299,8 +340,16 @@ export class WorkerNode {
       try {
         await js.publish(replyTo, body, { msgID: id, headers: head, timeout: 2_000 });
         this.#counts.answered++;
-        return;
+        return true;
       } catch (error) {
+        // Stopping, with the server away for an ack wait: given up, not acknowledged, so the server
+        // delivers the batch again to a node that can answer, and stop() does not wait for ever.
+        if (this.#stop.signal.aborted && Date.now() - this.#stopRequestedAt > this.#ackWaitMs) {
+          this.#log(
+            `gave up the result of ${id} while stopping (${(error as Error).message}); it will be delivered again`,
+          );
+          return false;
+        }
         this.#log(`could not publish the result of ${id} (${(error as Error).message}); trying again`);
         await new Promise((resolve) => setTimeout(resolve, waitMs));
       }

@@ -10,6 +10,7 @@ import { connect } from "@nats-io/transport-node";
 import {
   allocateColumnarBatch,
   DeliveryLimitError,
+  type Executor,
   InProcessExecutor,
   InvalidArgumentError,
   MalformedMessageError,
@@ -20,7 +21,7 @@ import {
 import { JetStreamExecutor } from "../src/jetstream-executor.ts";
 import { type NatsServer, startNatsServer } from "../src/testing/nats-server.ts";
 import { WorkerNode } from "../src/worker-node.ts";
-import { busyFor, doubleColumns, echoRecords, killNode, rejectNegatives } from "./fixtures/remote-kernels.ts";
+import { busyFor, doubleColumns, echoRecords, killNode, rejectNegatives, sleepFor } from "./fixtures/remote-kernels.ts";
 
 let server: NatsServer;
 beforeAll(async () => {
@@ -148,6 +149,105 @@ describe("JetStreamExecutor with worker nodes and a real nats-server", () => {
     expect(executor.stats()).toMatchObject({ workers: 0, timeouts: 1, inFlight: 0 });
     await Bun.sleep(200);
     expect(await streamMessages(prefix)).toBe(0);
+  }, 30_000);
+
+  test("a bad timeout is a rejected promise, not a throw", async () => {
+    await using executor = new JetStreamExecutor({ url: server.url, prefix: nextPrefix() });
+    const run = (() => {
+      try {
+        return executor.run(rejectNegatives, [1], { timeoutMs: -1 });
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(run).toBeInstanceOf(Promise);
+    await expect(run as Promise<unknown>).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
+  test("a server without JetStream: setup is tried again, a batch fails at its deadline, close does not wait", async () => {
+    const port = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const free = port.port;
+    port.stop(true);
+    const plain = Bun.spawn(["nats-server", "-a", "127.0.0.1", "-p", String(free)], {
+      stdout: "ignore",
+      stderr: "ignore",
+      env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin` },
+    });
+    children.add(plain);
+    try {
+      const lines: string[] = [];
+      const executor = new JetStreamExecutor({
+        url: `nats://127.0.0.1:${free}`,
+        prefix: nextPrefix(),
+        taskTimeoutMs: 800,
+        log: (line) => lines.push(line),
+      });
+      await expect(executor.run(rejectNegatives, [1])).rejects.toBeInstanceOf(TaskTimeoutError);
+      expect(lines.some((line) => line.startsWith("cannot set up the work streams"))).toBe(true);
+      const pending = executor.run(rejectNegatives, [2], { timeoutMs: 60_000 });
+      const started = performance.now();
+      await executor.close();
+      await expect(pending).rejects.toBeInstanceOf(PoolClosedError);
+      expect(performance.now() - started).toBeLessThan(5_000);
+    } finally {
+      plain.kill();
+      await plain.exited;
+    }
+  }, 30_000);
+
+  test("a node never holds more than its slots, counting a pull still open", async () => {
+    const prefix = nextPrefix();
+    const local = new InProcessExecutor({ capacity: 1 });
+    let running = 0;
+    let most = 0;
+    // The node's local executor, counting how many batches it computes at once.
+    const counting: Executor = {
+      capacity: 1,
+      run: async (kernel, input, options) => {
+        running++;
+        most = Math.max(most, running);
+        try {
+          return await local.run(kernel, input, options);
+        } finally {
+          running--;
+        }
+      },
+      close: () => local.close(),
+      stats: () => local.stats(),
+      [Symbol.asyncDispose]: () => local.close(),
+    };
+    const worker = new WorkerNode({ url: server.url, prefix, executor: counting, slots: 1 });
+    void worker.run();
+    await using executor = new JetStreamExecutor({ url: server.url, prefix });
+    await executor.ready();
+    await Bun.sleep(300); // the node is idle: a pull open on each subject
+    const urgent = executor.run(sleepFor, 150, { priority: "urgent" });
+    await Bun.sleep(30);
+    const normal = executor.run(sleepFor, 10);
+    await Promise.all([urgent, normal]);
+    expect(most).toBe(1);
+    await worker.stop();
+  }, 30_000);
+
+  test("stopping a node whose server is gone ends within an ack wait or so; the batch it held is not acknowledged", async () => {
+    const own = await startNatsServer();
+    try {
+      const prefix = nextPrefix();
+      const worker = new WorkerNode({ url: own.url, prefix, executor: new InProcessExecutor(), slots: 1 });
+      void worker.run();
+      const executor = new JetStreamExecutor({ url: own.url, prefix, ackWaitMs: 1_000, closeTimeoutMs: 500 });
+      const held = executor.run(sleepFor, 1_500).catch((error: unknown) => error);
+      while (worker.stats().running === 0) await Bun.sleep(20);
+      await own.stop();
+      const stopping = performance.now();
+      await worker.stop();
+      expect(performance.now() - stopping).toBeLessThan(10_000);
+      expect(worker.stats().answered).toBe(0);
+      await executor.close();
+      expect(await held).toBeInstanceOf(PoolClosedError);
+    } finally {
+      await own.stop();
+    }
   }, 30_000);
 
   test("options are checked; close is idempotent and refuses later batches", async () => {

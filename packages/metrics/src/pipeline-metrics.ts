@@ -67,6 +67,8 @@ export class PipelineMetrics {
   readonly #counted = new Map<string, number>();
   /** How each counter reads the pipeline, by key: known from the start, so a pipeline folded before any scrape still counts. */
   readonly #read = new Map<string, Reader>();
+  /** The executor's cumulative counters when the current pipeline was watched. */
+  #executorBase = { crashes: 0, redeliveries: 0 };
   /** The stats read during the scrape under way, if one is. */
   #scrape: { pipeline?: PipelineStats | undefined; executor?: ExecutorStatsLike | undefined } | undefined;
 
@@ -175,11 +177,17 @@ export class PipelineMetrics {
     this.#fold();
     this.#pipeline = pipeline;
     this.#executor = executor;
+    // An executor's counters are its life's: what it had counted before this pipeline was counted already.
+    const base = executor?.stats() as ExecutorStatsLike | undefined;
+    this.#executorBase = { crashes: base?.crashes ?? 0, redeliveries: base?.redeliveries ?? 0 };
     this.#unlisten = [
       pipeline.on("batch-completed", (event) => this.#batchDuration.observe(event.durationMs / 1000)),
       pipeline.on("lane-latency", (event) => this.#recordLatency.series(event.lane).observe(event.latencyMs / 1000)),
     ];
-    return () => this.#fold();
+    // Stops watching this pipeline only: once another is watched, it does nothing.
+    return () => {
+      if (this.#pipeline === pipeline) this.#fold();
+    };
   }
 
   /** The metrics in Prometheus's text format. */
@@ -200,9 +208,19 @@ export class PipelineMetrics {
   }
 
   #executorStats(): ExecutorStatsLike | undefined {
-    if (this.#scrape === undefined) return this.#executor?.stats();
-    if (!("executor" in this.#scrape)) this.#scrape.executor = this.#executor?.stats();
+    if (this.#scrape === undefined) return this.#sinceWatched(this.#executor?.stats());
+    if (!("executor" in this.#scrape)) this.#scrape.executor = this.#sinceWatched(this.#executor?.stats());
     return this.#scrape.executor;
+  }
+
+  /** The executor's stats with its cumulative counters counted from when the current pipeline was watched. */
+  #sinceWatched(stats: ExecutorStatsLike | undefined): ExecutorStatsLike | undefined {
+    if (stats === undefined) return undefined;
+    return {
+      ...stats,
+      crashes: stats.crashes - this.#executorBase.crashes,
+      redeliveries: (stats.redeliveries ?? 0) - this.#executorBase.redeliveries,
+    };
   }
 
   get contentType(): string {
@@ -242,7 +260,7 @@ export class PipelineMetrics {
     const pipeline = this.#pipeline;
     if (pipeline === undefined) return;
     const stats = pipeline.stats();
-    const executor = this.#executor?.stats();
+    const executor = this.#sinceWatched(this.#executor?.stats());
     for (const [key, read] of this.#read) this.#carried.set(key, (this.#carried.get(key) ?? 0) + read(stats, executor));
     this.#pipeline = undefined;
     this.#executor = undefined;

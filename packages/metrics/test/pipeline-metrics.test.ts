@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { fixedSize, InProcessExecutor, InvalidArgumentError, type SensorRecord } from "@poolstream/core";
+import { type Executor, fixedSize, InProcessExecutor, InvalidArgumentError, type SensorRecord } from "@poolstream/core";
 import { faultTolerantTransport, generateFaultyRecords } from "@poolstream/faults";
 import { pipeline } from "@poolstream/pipeline";
 import { PipelineMetrics } from "../src/pipeline-metrics.ts";
@@ -94,5 +94,33 @@ describe("PipelineMetrics", () => {
     await expect(fetch(server.url)).rejects.toThrow();
     expect(() => serveMetrics(metrics, { port: 70_000 })).toThrow(InvalidArgumentError);
     expect(() => new PipelineMetrics({ lagSampleMs: 0 })).toThrow(RangeError);
+  });
+
+  test("an executor's crashes from before a pipeline are not counted again; a stale stop function does nothing", async () => {
+    using metrics = new PipelineMetrics();
+    const local = new InProcessExecutor();
+    // An executor that had 3 crashes before any of these pipelines ran, and none during them.
+    const executor: Executor = {
+      capacity: local.capacity,
+      run: (kernel, input, options) => local.run(kernel, input, options),
+      close: () => local.close(),
+      stats: () => ({ ...local.stats(), crashes: 3 }),
+      [Symbol.asyncDispose]: () => local.close(),
+    };
+    const stops: (() => void)[] = [];
+    for (const seed of [1, 2, 3]) {
+      const run = faultyPipeline(200, seed);
+      stops.push(metrics.watch(run, executor));
+      await run.run();
+    }
+    expect(sample(await metrics.text(), "poolstream_worker_crashes_total")).toBe(0);
+    // The first watch's stop function, called late, leaves the third pipeline watched.
+    const third = faultyPipeline(300, 9);
+    metrics.watch(third, executor);
+    stops[0]?.();
+    await third.run();
+    expect(sample(await metrics.text(), "poolstream_batch_duration_seconds_count")).toBeGreaterThan(0);
+    const before = sample(await metrics.text(), "poolstream_batch_duration_seconds_count");
+    expect(before).toBe(Math.ceil(200 / 25) * 3 + Math.ceil(300 / 25));
   });
 });

@@ -475,6 +475,6 @@ function formatNodes(remote: JetStreamExecutorStats): string {
   return [
     "worker nodes:",
     formatTable(["node", "batches", "of them redelivered"], rows),
-    `redeliveries ${formatNumber(remote.redeliveries)} (slowest ${Math.round(remote.slowestRedeliveryMs)} ms from publish to result), results computed twice and dropped ${formatNumber(remote.duplicateResults)}, batches past the delivery limit ${formatNumber(remote.deliveryLimited)}, timed out ${formatNumber(remote.timeouts)}`,
+    `redeliveries ${formatNumber(remote.redeliveries)} (slowest ${Math.round(remote.slowestRedeliveryMs)} ms from publish to result), results that came after their batch had settled (computed twice, or late), dropped ${formatNumber(remote.duplicateResults)}, batches past the delivery limit ${formatNumber(remote.deliveryLimited)}, timed out ${formatNumber(remote.timeouts)}`,
   ].join("\n");
 }

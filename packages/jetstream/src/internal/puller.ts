@@ -104,6 +104,13 @@ export class Puller {
     if (--request.remaining <= 0) request.end();
   }
 
+  /** Messages the open requests may still bring: a node counts them as held, so it never takes more than its slots. */
+  get pending(): number {
+    let pending = 0;
+    for (const request of this.#open.values()) pending += request.remaining;
+    return pending;
+  }
+
   /** Resolves once no request is open (each ends by a status, its count, or its expiry and slack). */
   async settled(): Promise<void> {
     while (this.#open.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
