@@ -185,7 +185,13 @@ export class WorkerNode {
 
   async #pullLoop(connection: NatsConnection, js: JetStreamClient): Promise<void> {
     const { workStream, criticalConsumer, normalConsumer } = this.topology;
-    const puller = new Puller(connection, (message) => this.#take(js, message));
+    // A request that ends frees what it counted as pending: the loop looks again (a server restart loses
+    // requests, and without this a loop waiting on them would wait for a slot nobody frees).
+    const puller = new Puller(
+      connection,
+      (message) => this.#take(js, message),
+      () => this.#slotFreed?.(),
+    );
     try {
       while (!this.#stop.signal.aborted) {
         // What open requests may still bring counts as held: a node never holds more than its slots.

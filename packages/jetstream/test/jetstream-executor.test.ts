@@ -175,6 +175,16 @@ describe("JetStreamExecutor with worker nodes and a real nats-server", () => {
     });
     children.add(plain);
     try {
+      // Listening first: the test is about the setup, not about reaching the server.
+      for (let tries = 0; ; tries++) {
+        try {
+          (await Bun.connect({ hostname: "127.0.0.1", port: free, socket: { data() {} } })).end();
+          break;
+        } catch (error) {
+          if (tries > 200) throw error;
+          await Bun.sleep(25);
+        }
+      }
       const lines: string[] = [];
       const executor = new JetStreamExecutor({
         url: `nats://127.0.0.1:${free}`,
@@ -226,6 +236,20 @@ describe("JetStreamExecutor with worker nodes and a real nats-server", () => {
     const normal = executor.run(sleepFor, 10);
     await Promise.all([urgent, normal]);
     expect(most).toBe(1);
+    await worker.stop();
+  }, 30_000);
+
+  test("a node whose open pull expired unused goes on pulling (it does not wait for a slot nobody frees)", async () => {
+    const prefix = nextPrefix();
+    const worker = node(prefix, { slots: 1 });
+    void worker.run();
+    await using executor = new JetStreamExecutor({ url: server.url, prefix, taskTimeoutMs: 10_000 });
+    await executor.ready();
+    await Bun.sleep(300); // idle: a pull open on each subject
+    // The CRITICAL pull brings this one; the NORMAL pull stays open, counted as pending, until it expires.
+    expect(await executor.run(rejectNegatives, [1], { priority: "urgent" })).toEqual([2]);
+    await Bun.sleep(3_500); // past the open pull's expiry and its slack
+    expect(await executor.run(rejectNegatives, [2])).toEqual([3]);
     await worker.stop();
   }, 30_000);
 

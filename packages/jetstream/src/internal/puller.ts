@@ -44,10 +44,16 @@ export class Puller {
   readonly #deliver: (message: Msg) => void;
   #next = 0;
 
-  /** `deliver` gets every message any request brings, a late one included (it is a delivery all the same). */
-  constructor(connection: NatsConnection, deliver: (message: Msg) => void) {
+  readonly #ended: () => void;
+
+  /**
+   * `deliver` gets every message any request brings, a late one included (it is a delivery all the same);
+   * `ended` hears that a request ended, so that a caller counting `pending` can look again.
+   */
+  constructor(connection: NatsConnection, deliver: (message: Msg) => void, ended: () => void = () => {}) {
     this.#connection = connection;
     this.#deliver = deliver;
+    this.#ended = ended;
     this.#subscription = connection.subscribe(`${this.#inbox}.*`, {
       callback: (_error, message) => this.#onMessage(message),
     });
@@ -73,6 +79,7 @@ export class Puller {
           const queue = this.#queues.get(consumer) ?? [];
           queue.splice(queue.indexOf(request), 1);
           resolve(request.received);
+          this.#ended();
         },
       };
       this.#open.set(token, request);
