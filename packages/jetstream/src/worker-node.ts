@@ -194,8 +194,9 @@ export class WorkerNode {
     );
     try {
       while (!this.#stop.signal.aborted) {
-        // What open requests may still bring counts as held: a node never holds more than its slots.
-        const free = this.#slots - this.#held.size - puller.pending;
+        // An open idle pull may still bring one batch beyond this; it waits for a compute slot (#computeSlot).
+        // Counting it here instead would keep a slot empty for as long as an idle CRITICAL pull stays open.
+        const free = this.#slots - this.#held.size;
         if (free <= 0) {
           await new Promise<void>((resolve) => {
             this.#slotFreed = resolve;

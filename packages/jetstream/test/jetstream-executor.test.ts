@@ -205,7 +205,7 @@ describe("JetStreamExecutor with worker nodes and a real nats-server", () => {
     }
   }, 30_000);
 
-  test("a node never holds more than its slots, counting a pull still open", async () => {
+  test("a node computes at most its slots at once, even when a pull still open brings one more", async () => {
     const prefix = nextPrefix();
     const local = new InProcessExecutor({ capacity: 1 });
     let running = 0;

@@ -48,7 +48,7 @@ export class Puller {
 
   /**
    * `deliver` gets every message any request brings, a late one included (it is a delivery all the same);
-   * `ended` hears that a request ended, so that a caller counting `pending` can look again.
+   * `ended` hears that a request ended, so that a caller waiting on it can look again.
    */
   constructor(connection: NatsConnection, deliver: (message: Msg) => void, ended: () => void = () => {}) {
     this.#connection = connection;
@@ -109,13 +109,6 @@ export class Puller {
     if (request === undefined) return; // for a request given up on: a delivery all the same
     request.received++;
     if (--request.remaining <= 0) request.end();
-  }
-
-  /** Messages the open requests may still bring: a node counts them as held, so it never takes more than its slots. */
-  get pending(): number {
-    let pending = 0;
-    for (const request of this.#open.values()) pending += request.remaining;
-    return pending;
   }
 
   /** Resolves once no request is open (each ends by a status, its count, or its expiry and slack). */
