@@ -174,7 +174,12 @@ describe("MqttSource with a real Mosquitto", () => {
     let kills = 0;
     let midRun = 0;
     for (let kill = 0; kill < 5; kill++) {
-      await Bun.sleep(150 + random() * 150);
+      // Killed once it has written something since it started (so the kill lands mid-run however slow the
+      // machine is), a random moment later.
+      const before = count(path);
+      await until(() => count(path) > before, 10_000);
+      if (count(path) >= 5_000) break;
+      await Bun.sleep(random() * 100);
       child.kill("SIGKILL");
       await child.exited;
       kills++;
