@@ -118,7 +118,7 @@ describe("chaos, short run", () => {
           "--out",
           out,
         ],
-        { cwd: `${import.meta.dir}/..`, stdout: "pipe", stderr: "pipe", timeout: 60_000 },
+        { cwd: `${import.meta.dir}/..`, stdout: "pipe", stderr: "pipe", timeout: 60_000, killSignal: "SIGKILL" },
       );
       expect(child.exitCode).toBe(0);
       expect(child.stdout.toString()).toContain("every target met");

@@ -40,7 +40,7 @@ describe("simulate → JetStream → start → SQLite and alerts", () => {
         "--sensors",
         "5",
       ],
-      { cwd: runner, stdout: "pipe", stderr: "pipe", timeout: 30_000 },
+      { cwd: runner, stdout: "pipe", stderr: "pipe", timeout: 30_000, killSignal: "SIGKILL" },
     );
     expect(simulate.exitCode).toBe(0);
     const published = Number(
@@ -64,7 +64,7 @@ describe("simulate → JetStream → start → SQLite and alerts", () => {
         "--duration",
         "4",
       ],
-      { cwd: runner, stdout: "pipe", stderr: "pipe", timeout: 30_000 },
+      { cwd: runner, stdout: "pipe", stderr: "pipe", timeout: 30_000, killSignal: "SIGKILL" },
     );
     const report = start.stdout.toString();
     expect(start.exitCode).toBe(0);

@@ -75,7 +75,7 @@ describe("simulate → MQTT → start → SQLite and alerts", () => {
         "--sensors",
         "5",
       ],
-      { cwd: runner, stdout: "pipe", stderr: "pipe", timeout: 30_000 },
+      { cwd: runner, stdout: "pipe", stderr: "pipe", timeout: 30_000, killSignal: "SIGKILL" },
     );
     expect(simulate.exitCode).toBe(0);
     const published = Number(

@@ -3,10 +3,13 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 
 const runnerDir = `${import.meta.dir}/..`;
 function run(program: string, args: string[]) {
+  // Bounded: a program that hangs fails its test instead of blocking the runner (SIGTERM would only drain it).
   const child = Bun.spawnSync(["bun", `src/programs/${program}.ts`, ...args], {
     cwd: runnerDir,
     stdout: "pipe",
     stderr: "pipe",
+    timeout: 60_000,
+    killSignal: "SIGKILL",
   });
   return { exitCode: child.exitCode, stdout: child.stdout.toString(), stderr: child.stderr.toString() };
 }
@@ -238,5 +241,14 @@ describe("the runner's programs, end to end", () => {
     expect(report.report.accounting.results).toBe(report.report.accounting.entered);
     // The text report went to standard error.
     expect(child.stderr).toContain("=== poolstream: final report ===");
+  });
+
+  test("simulate to a NATS server that is not there still ends after its duration, with its report", () => {
+    const started = performance.now();
+    const child = run("simulate", ["--to", "nats://127.0.0.1:9/plant", "--duration", "1"]);
+    expect(performance.now() - started).toBeLessThan(20_000);
+    expect(child.exitCode).toBe(1); // nothing acknowledged
+    expect(child.stdout).toContain("readings published");
+    expect(child.stdout).toMatch(/acknowledged by the broker \.+ 0/);
   });
 });

@@ -24,7 +24,13 @@ describe("the README's library example", () => {
   test("runs as pasted, exits on its own, and accounts for every record", () => {
     writeFileSync(join(dir, "kernels.ts"), block("kernels.ts"));
     writeFileSync(join(dir, "main.ts"), block("main.ts"));
-    const child = Bun.spawnSync(["bun", "main.ts"], { cwd: dir, stdout: "pipe", stderr: "pipe", timeout: 60_000 });
+    const child = Bun.spawnSync(["bun", "main.ts"], {
+      cwd: dir,
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 60_000,
+      killSignal: "SIGKILL",
+    });
     const stdout = child.stdout.toString();
     expect(child.stderr.toString()).toBe("");
     expect(child.exitCode).toBe(0);

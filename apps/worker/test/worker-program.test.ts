@@ -5,7 +5,12 @@ import { join } from "node:path";
 const script = join(import.meta.dir, "../src/worker.ts");
 
 function runSync(args: readonly string[]) {
-  const child = Bun.spawnSync(["bun", script, ...args], { stdout: "pipe", stderr: "pipe", timeout: 20_000 });
+  const child = Bun.spawnSync(["bun", script, ...args], {
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 20_000,
+    killSignal: "SIGKILL",
+  });
   return { code: child.exitCode, stdout: child.stdout.toString(), stderr: child.stderr.toString() };
 }
 

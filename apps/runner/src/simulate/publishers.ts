@@ -3,6 +3,7 @@
  * stream (made, with file storage, if none keeps the prefix). One shape for
  * both, so the program's loop does not care which.
  */
+import type { NatsConnection } from "@nats-io/transport-node";
 import { streamNameOf } from "@poolstream/jetstream/url";
 
 export interface Publisher {
@@ -58,14 +59,19 @@ function mqttPublisher(server: string, topic: string, news: PublisherNews): Publ
 function jetStreamPublisher(server: string, prefix: string, news: PublisherNews): Publisher {
   const stream = streamNameOf(prefix);
   let isConnected = false;
+  /** Set by close(): a connection attempt under way stops, and one made meanwhile is closed. */
+  let closed = false;
+  let open: NatsConnection | undefined;
   const ready = (async () => {
     const [{ connect }, { jetstream, jetstreamManager }] = await Promise.all([
       import("@nats-io/transport-node"),
       import("@nats-io/jetstream"),
     ]);
-    for (;;) {
+    while (!closed) {
       try {
         const connection = await connect({ servers: server, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+        open = connection;
+        if (closed) break;
         const manager = await jetstreamManager(connection);
         try {
           await manager.streams.info(stream);
@@ -86,7 +92,10 @@ function jetStreamPublisher(server: string, prefix: string, news: PublisherNews)
         await Bun.sleep(1000);
       }
     }
+    throw new Error("closed before the server could be reached");
   })();
+  // A publish waiting for the connection fails when closing ends the attempts; nobody else awaits `ready`.
+  ready.catch(() => {});
   return {
     async publish(sensorId, seq, message) {
       const { client } = await ready;
@@ -95,9 +104,18 @@ function jetStreamPublisher(server: string, prefix: string, news: PublisherNews)
     },
     connected: () => isConnected,
     async close() {
-      if (!isConnected) return; // never connected, or lost: nothing to wait for
-      const { connection } = await ready;
-      await connection.drain().catch(() => connection.close());
+      closed = true;
+      const connection = open;
+      if (connection === undefined || connection.isClosed()) return;
+      // What was published reaches the server first, when it is there; bounded, so a server that went away
+      // (the client would reconnect for ever) cannot keep the program running.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, 2_000);
+      });
+      await Promise.race([isConnected ? connection.drain().catch(() => {}) : Promise.resolve(), late]);
+      clearTimeout(timer);
+      if (!connection.isClosed()) await connection.close().catch(() => {});
     },
   };
 }
