@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { generateSensorRecords } from "@poolstream/ingest";
 import { WorkerPool } from "@poolstream/pool";
+import { progressBar } from "@poolstream/runner/report/progress";
 import { adaptiveSection } from "./sections/adaptive.ts";
 import { burstSection } from "./sections/burst.ts";
 import { ceilingsMarkdown, measureCeilings } from "./sections/ceilings.ts";
@@ -24,12 +25,6 @@ import { peersSection } from "./sections/peers.ts";
 import { prioritySection } from "./sections/priority.ts";
 import { scaleOutSection } from "./sections/scaleout.ts";
 import type { BenchContext, SectionReport } from "./sections/section.ts";
-
-/** `[#####.....]` for `done` of `total`. */
-function progressBar(done: number, total: number, width = 20): string {
-  const filled = total <= 0 ? width : Math.min(width, Math.round((done / total) * width));
-  return `[${"#".repeat(filled)}${".".repeat(width - filled)}]`;
-}
 
 const SECTIONS = [
   "overhead",

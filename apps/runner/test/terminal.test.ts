@@ -55,6 +55,21 @@ async function until(check: () => boolean, ms: number): Promise<boolean> {
   return true;
 }
 
+/**
+ * Reads the child's output into `out.text` and resolves once `running` shows in it (the program is under
+ * way), a moment later; `finished` resolves with the exit code once the output has ended too.
+ */
+async function whenRunning(
+  child: Bun.Subprocess<"pipe" | "ignore", "pipe", "pipe">,
+  running: RegExp,
+): Promise<{ readonly out: { text: string }; readonly finished: Promise<number> }> {
+  const out = { text: "" };
+  const reading = Promise.all([collect(child.stdout, out), collect(child.stderr, out)]);
+  expect(await until(() => running.test(out.text) && out.text.length > 0, 20_000)).toBe(true);
+  await Bun.sleep(300);
+  return { out, finished: reading.then(() => child.exited) };
+}
+
 describe("programs in a terminal", () => {
   for (const { name, args, running, done } of PROGRAMS) {
     for (const presses of [1, 2]) {
@@ -66,14 +81,10 @@ describe("programs in a terminal", () => {
           stdout: "pipe",
           stderr: "pipe",
         });
-        const out = { text: "" };
-        const reading = Promise.all([collect(child.stdout, out), collect(child.stderr, out)]);
-        expect(await until(() => running.test(out.text) && out.text.length > 0, 20_000)).toBe(true);
-        await Bun.sleep(300);
+        const { out, finished } = await whenRunning(child, running);
         child.stdin.write(presses === 1 ? "\x03" : "\x03\x03");
         child.stdin.flush();
-        const code = await child.exited;
-        await reading;
+        const code = await finished;
         if (code !== 130 || !done.test(out.text)) console.log(out.text.slice(-2000));
         expect(code).toBe(130);
         expect(out.text).toMatch(/interrupted|SIGINT/);
@@ -89,13 +100,9 @@ describe("programs in a terminal", () => {
         stdout: "pipe",
         stderr: "pipe",
       });
-      const out = { text: "" };
-      const reading = Promise.all([collect(child.stdout, out), collect(child.stderr, out)]);
-      expect(await until(() => running.test(out.text) && out.text.length > 0, 20_000)).toBe(true);
-      await Bun.sleep(300);
+      const { out, finished } = await whenRunning(child, running);
       child.kill("SIGTERM");
-      const code = await child.exited;
-      await reading;
+      const code = await finished;
       expect(code).toBe(143);
       expect(out.text).toMatch(/asked to stop \(SIGTERM\)|SIGTERM: taking no more batches/);
       expect(out.text).toMatch(done);

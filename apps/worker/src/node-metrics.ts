@@ -8,7 +8,7 @@
  */
 import type { Executor } from "@poolstream/core";
 import type { WorkerNodeStats } from "@poolstream/jetstream";
-import { EventLoopLag } from "@poolstream/metrics";
+import { CounterTotals, EventLoopLag } from "@poolstream/metrics";
 import { Counter, Gauge, Registry } from "prom-client";
 
 export interface NodeMetrics extends Disposable {
@@ -18,17 +18,7 @@ export interface NodeMetrics extends Disposable {
 export function nodeMetrics(stats: () => WorkerNodeStats, pool: Executor): NodeMetrics {
   const registry = new Registry();
   const registers = [registry];
-  const counted = new Map<string, number>();
-  /** Raises `counter` (with `labels`) to `total`, the figure it should show now. */
-  const raise = (counter: Counter, key: string, total: number, labels?: Record<string, string>): void => {
-    const before = counted.get(key);
-    if (before === undefined && labels !== undefined) counter.inc(labels, 0);
-    if (total > (before ?? 0)) {
-      if (labels === undefined) counter.inc(total - (before ?? 0));
-      else counter.inc(labels, total - (before ?? 0));
-    }
-    counted.set(key, Math.max(total, before ?? 0));
-  };
+  const totals = new CounterTotals();
   new Counter({
     name: "poolstream_node_batches_total",
     help: "Batches this node ended, by how: computed, failed (the kernel threw), dead_letter (unreadable), expired (past their deadline).",
@@ -36,10 +26,10 @@ export function nodeMetrics(stats: () => WorkerNodeStats, pool: Executor): NodeM
     registers,
     collect() {
       const s = stats();
-      raise(this, "computed", s.answered - s.failed, { outcome: "computed" });
-      raise(this, "failed", s.failed, { outcome: "failed" });
-      raise(this, "dead_letter", s.deadLettered, { outcome: "dead_letter" });
-      raise(this, "expired", s.expired, { outcome: "expired" });
+      totals.raise(this, "computed", s.answered - s.failed, { outcome: "computed" });
+      totals.raise(this, "failed", s.failed, { outcome: "failed" });
+      totals.raise(this, "dead_letter", s.deadLettered, { outcome: "dead_letter" });
+      totals.raise(this, "expired", s.expired, { outcome: "expired" });
     },
   });
   new Counter({
@@ -47,7 +37,7 @@ export function nodeMetrics(stats: () => WorkerNodeStats, pool: Executor): NodeM
     help: "Batches this node took on a second or later delivery (another node had lost them).",
     registers,
     collect() {
-      raise(this, "redelivered", stats().redelivered);
+      totals.raise(this, "redelivered", stats().redelivered);
     },
   });
   new Counter({
@@ -55,7 +45,7 @@ export function nodeMetrics(stats: () => WorkerNodeStats, pool: Executor): NodeM
     help: "Threads of this node that died.",
     registers,
     collect() {
-      raise(this, "crashes", pool.stats().crashes);
+      totals.raise(this, "crashes", pool.stats().crashes);
     },
   });
   new Gauge({

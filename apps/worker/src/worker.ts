@@ -16,8 +16,9 @@ import { WorkerNode } from "@poolstream/jetstream";
 import { parseNatsUrl } from "@poolstream/jetstream/url";
 import { type MetricsServer, serveMetrics } from "@poolstream/metrics";
 import { WorkerPool } from "@poolstream/pool";
-import { failUsage, readFlags } from "@poolstream/runner/cli/flags";
-import { JSON_FLAG, printJson, useJsonOutput } from "@poolstream/runner/cli/json-output";
+import { failUsage, parsePort, readFlags } from "@poolstream/runner/cli/flags";
+import { exitCodeAfter, interruptSignal } from "@poolstream/runner/cli/interrupt";
+import { JSON_FLAG, printJson } from "@poolstream/runner/cli/json-output";
 import { formatKeyValues, formatNumber } from "@poolstream/runner/report/text";
 import { nodeMetrics } from "./node-metrics.ts";
 
@@ -54,7 +55,7 @@ const program = {
   },
 } as const;
 const flags = readFlags(program);
-useJsonOutput(flags.json);
+const metricsPort = parsePort(program, "metrics", flags.metrics);
 let server: string;
 try {
   const address = parseNatsUrl(flags.server);
@@ -91,13 +92,9 @@ try {
 }
 
 let metricsServer: MetricsServer | undefined;
-using metrics = flags.metrics === undefined ? undefined : nodeMetrics(() => node.stats(), pool);
-if (metrics !== undefined) {
-  const port = Number(flags.metrics);
-  if (flags.metrics?.trim() === "" || !Number.isInteger(port) || port < 0 || port > 65_535) {
-    await pool.close();
-    failUsage(program, `--metrics must be a port from 0 to 65535, got "${flags.metrics}"`);
-  }
+using metrics = metricsPort === undefined ? undefined : nodeMetrics(() => node.stats(), pool);
+if (metrics !== undefined && metricsPort !== undefined) {
+  const port = metricsPort;
   try {
     metricsServer = serveMetrics(metrics.registry, { port });
   } catch (error) {
@@ -107,22 +104,9 @@ if (metrics !== undefined) {
   log(`Prometheus metrics at ${metricsServer.url}`);
 }
 
-let stopping: NodeJS.Signals | undefined;
-let firstSignalAt = 0;
-const stopOn = (signal: NodeJS.Signals): void => {
-  const now = performance.now();
-  if (stopping === undefined) {
-    stopping = signal;
-    firstSignalAt = now;
-    log(`${signal}: taking no more batches, finishing the ${node.stats().running} held (again, later, to quit now)`);
-    void node.stop();
-    return;
-  }
-  // `bun run` forwards the terminal's Ctrl-C, which the child also gets itself: one request, not two.
-  if (now - firstSignalAt > 1_000) process.exit(signal === "SIGTERM" ? 143 : 130);
-};
-process.on("SIGINT", () => stopOn("SIGINT"));
-process.on("SIGTERM", () => stopOn("SIGTERM"));
+// The first SIGINT or SIGTERM drains the node (a second Ctrl-C within a second is the same request).
+const interrupt = interruptSignal("worker");
+interrupt.addEventListener("abort", () => void node.stop(), { once: true });
 
 log(`node ${node.name} on ${hostname()}: ${flags.workers} threads, connecting to ${server} (prefix ${flags.prefix})`);
 const startedAt = performance.now();
@@ -151,5 +135,7 @@ console.log(
     ["past their deadline", formatNumber(s.expired)],
   ])}`,
 );
-if (flags.json) printJson({ program: "worker", ...s, threads: flags.workers, signal: stopping ?? null });
-process.exitCode = stopping === "SIGTERM" ? 143 : stopping === "SIGINT" ? 130 : 0;
+if (flags.json) {
+  printJson({ program: "worker", ...s, threads: flags.workers, signal: interrupt.aborted ? interrupt.reason : null });
+}
+process.exitCode = exitCodeAfter(interrupt, 0);

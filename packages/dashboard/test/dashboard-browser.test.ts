@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { AdaptiveSizer } from "@poolstream/batching";
-import { InProcessExecutor, InvalidArgumentError, type SensorRecord } from "@poolstream/core";
+import { InProcessExecutor, InvalidArgumentError, objectTransport, type SensorRecord } from "@poolstream/core";
 import { simulatedSensors } from "@poolstream/ingest";
 import { pipeline } from "@poolstream/pipeline";
 import { priorityLanes, priorityValueGenerator } from "@poolstream/priority";
@@ -41,12 +41,7 @@ describe("the dashboard in headless Chromium", () => {
     const run = pipeline({
       source: simulatedSensors({ count: 8, intervalMs: 5, seed: 3, valueGenerator: priorityValueGenerator(0.2) }),
       executor,
-      transport: {
-        name: "objects",
-        kernel: scoreRecords,
-        encode: (batch: readonly SensorRecord[]) => ({ input: batch }),
-        decode: (output: number[]) => output,
-      },
+      transport: objectTransport(scoreRecords),
       lanes: priorityLanes({ capacity: 200 }),
       sizer: new AdaptiveSizer(),
     });
@@ -168,12 +163,7 @@ describe("the dashboard in headless Chromium", () => {
     const run = pipeline({
       source: [{ sensorId: "a", value: 1, timestamp: Date.now(), createdAt: Date.now(), seq: 1 }] as SensorRecord[],
       executor,
-      transport: {
-        name: "objects",
-        kernel: scoreRecords,
-        encode: (batch: readonly SensorRecord[]) => ({ input: batch }),
-        decode: (output: number[]) => output,
-      },
+      transport: objectTransport(scoreRecords),
     });
     await run.run();
     // The stats a JetStream executor adds to an executor's: its nodes.
@@ -249,12 +239,7 @@ describe("the dashboard in headless Chromium", () => {
     const run = pipeline({
       source: [] as SensorRecord[],
       executor: new InProcessExecutor(),
-      transport: {
-        name: "objects",
-        kernel: scoreRecords,
-        encode: (batch: readonly SensorRecord[]) => ({ input: batch }),
-        decode: (output: number[]) => output,
-      },
+      transport: objectTransport(scoreRecords),
     });
     const feed = new DashboardFeed(run);
     await expect(serveDashboard(feed, { port: -1 })).rejects.toBeInstanceOf(InvalidArgumentError);

@@ -4,6 +4,7 @@
  * executor whose batches are computed by worker nodes anywhere on the network.
  */
 
+export { closeConnection } from "./internal/connect-with-retry.ts";
 export {
   JetStreamExecutor,
   type JetStreamExecutorOptions,
@@ -12,7 +13,7 @@ export {
 } from "./jetstream-executor.ts";
 export { JetStreamPublishSink, type JetStreamPublishSinkOptions } from "./jetstream-publish-sink.ts";
 export { JetStreamSource, type JetStreamSourceOptions, type UnreadableMessage } from "./jetstream-source.ts";
-export { type NatsAddress, parseNatsUrl, streamNameOf } from "./nats-address.ts";
+export { checkWorkPrefix, type NatsAddress, parseNatsUrl, streamNameOf } from "./nats-address.ts";
 export { errorOfRemoteFailure, type RemoteFailure, remoteFailureOf } from "./remote-outcome.ts";
 export { decodeWireBody, encodeWireBody } from "./wire-body.ts";
 export {

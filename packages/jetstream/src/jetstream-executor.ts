@@ -13,7 +13,13 @@
  * these errors as to a local pool's.
  */
 
-import { type ConsumerMessages, type JetStreamClient, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import {
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+} from "@nats-io/jetstream";
 import { headers, type Msg, type NatsConnection, nuid, type Subscription } from "@nats-io/transport-node";
 import {
   AbortError,
@@ -284,6 +290,7 @@ export class JetStreamExecutor implements Executor {
       return {
         connection,
         js,
+        manager,
         results,
         consumerDelete: () => consumer.delete(),
         subscriptions: [advisories, presence],
@@ -400,8 +407,7 @@ export class JetStreamExecutor implements Executor {
 
   async #withdraw(sequence: number): Promise<void> {
     try {
-      const { connection } = await this.#connected();
-      const manager = await jetstreamManager(connection);
+      const { manager } = await this.#connected();
       await manager.streams.deleteMessage(this.topology.workStream, sequence, false);
     } catch {
       // already taken and acknowledged, or the server is away: a late result is dropped either way
@@ -477,6 +483,8 @@ export class JetStreamExecutor implements Executor {
 interface Connected {
   readonly connection: NatsConnection;
   readonly js: JetStreamClient;
+  /** Made once: making one asks the server whether JetStream is there, a request each time. */
+  readonly manager: JetStreamManager;
   readonly results: ConsumerMessages;
   readonly consumerDelete: () => Promise<boolean>;
   readonly subscriptions: readonly Subscription[];

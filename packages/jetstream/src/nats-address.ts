@@ -29,3 +29,19 @@ export function parseNatsUrl(raw: string): NatsAddress {
 export function streamNameOf(prefix: string): string {
   return prefix.toUpperCase().replace(/[.-]/g, "_");
 }
+
+const WORK_PREFIX = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
+/**
+ * Returns `prefix` when it can name a scale-out's streams and subjects
+ * (`JetStreamExecutor`, `WorkerNode`): 1 to 32 lower-case letters, digits,
+ * - or _, starting with a letter or digit. Throws `InvalidArgumentError` otherwise.
+ */
+export function checkWorkPrefix(prefix: unknown): string {
+  if (typeof prefix !== "string" || !WORK_PREFIX.test(prefix)) {
+    throw new InvalidArgumentError(
+      `prefix must be 1 to 32 lower-case letters, digits, - or _, starting with a letter or digit; got ${JSON.stringify(prefix)}`,
+    );
+  }
+  return prefix;
+}

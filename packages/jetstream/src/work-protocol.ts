@@ -14,7 +14,7 @@
  */
 import { AckPolicy, type JetStreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
-import { InvalidArgumentError } from "@poolstream/core";
+import { checkWorkPrefix } from "./nats-address.ts";
 
 /** The names under one prefix. */
 export interface WorkTopology {
@@ -46,15 +46,9 @@ export const Header = {
   reason: "Poolstream-Reason",
 } as const;
 
-const PREFIX = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-
-/** The names for `prefix` (lower-case letters, digits, - and _; up to 32). Throws `InvalidArgumentError` otherwise. */
+/** The names for `prefix` (see `checkWorkPrefix`). Throws `InvalidArgumentError` for a prefix that cannot be one. */
 export function workTopology(prefix = "poolstream"): WorkTopology {
-  if (typeof prefix !== "string" || !PREFIX.test(prefix)) {
-    throw new InvalidArgumentError(
-      `prefix must be 1 to 32 lower-case letters, digits, - or _, starting with a letter or digit; got ${JSON.stringify(prefix)}`,
-    );
-  }
+  checkWorkPrefix(prefix);
   const upper = prefix.toUpperCase();
   const workStream = `${upper}_WORK`;
   return Object.freeze({

@@ -19,7 +19,7 @@
  * the failure, so the batch's records meet the pipeline's failure policy.
  */
 import { hostname } from "node:os";
-import { type JetStreamClient, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { headers, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import {
   type Executor,
@@ -150,18 +150,19 @@ export class WorkerNode {
       return; // stopped before the server could be reached
     }
     let ticks = 0;
+    let manager: JetStreamManager | undefined;
     const presence = setInterval(() => {
       this.#sayPresent(connection, false);
       // The executor owns the ack wait and may change it: read again now and then, so heartbeats keep up.
-      if (++ticks % 5 === 0) void this.#readAckWait(connection);
+      if (++ticks % 5 === 0 && manager !== undefined) void this.#readAckWait(manager);
     }, PRESENCE_EVERY_MS);
     try {
-      const manager = await jetstreamManager(connection);
+      manager = await jetstreamManager(connection);
       await ensureWorkTopology(manager, this.topology, undefined, {
         ackWaitMs: DEFAULT_ACK_WAIT_MS,
         maxDeliver: DEFAULT_MAX_DELIVER,
       });
-      await this.#readAckWait(connection);
+      await this.#readAckWait(manager);
       this.#sayPresent(connection, false);
       this.#log(`node ${this.name} ready: ${this.#slots} slots, ack wait ${this.#ackWaitMs} ms`);
       await this.#pullLoop(connection, jetstream(connection));
@@ -173,9 +174,8 @@ export class WorkerNode {
     }
   }
 
-  async #readAckWait(connection: NatsConnection): Promise<void> {
+  async #readAckWait(manager: JetStreamManager): Promise<void> {
     try {
-      const manager = await jetstreamManager(connection);
       const info = await manager.consumers.info(this.topology.workStream, this.topology.normalConsumer);
       this.#ackWaitMs = Math.max(100, Math.round((info.config.ack_wait ?? DEFAULT_ACK_WAIT_MS * 1e6) / 1e6));
     } catch {

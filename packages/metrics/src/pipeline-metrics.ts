@@ -21,6 +21,7 @@ import type { Executor } from "@poolstream/core";
 import type { PipelineStats } from "@poolstream/pipeline";
 import { Counter, Gauge, Registry } from "prom-client";
 import { BucketHistogram, type HistogramSeries } from "./bucket-histogram.ts";
+import { CounterTotals } from "./counter-totals.ts";
 import { EventLoopLag } from "./event-loop-lag.ts";
 
 /** What is watched: a pipeline's `on` and `stats`. */
@@ -63,8 +64,7 @@ export class PipelineMetrics {
   #unlisten: (() => void)[] = [];
   /** What earlier pipelines counted, so that counters keep rising across pipelines watched one after another. */
   readonly #carried = new Map<string, number>();
-  /** The last figure each counter was raised to. */
-  readonly #counted = new Map<string, number>();
+  readonly #totals = new CounterTotals();
   /** How each counter reads the pipeline, by key: known from the start, so a pipeline folded before any scrape still counts. */
   readonly #read = new Map<string, Reader>();
   /** The executor's cumulative counters when the current pipeline was watched. */
@@ -242,15 +242,7 @@ export class PipelineMetrics {
     const read = this.#read.get(key);
     const stats = this.#pipelineStats();
     const current = stats === undefined || read === undefined ? 0 : read(stats, this.#executorStats());
-    const total = (this.#carried.get(key) ?? 0) + current;
-    const counted = this.#counted.get(key);
-    // Every label set is shown from the first scrape, at 0 if need be: a missing series is not a zero.
-    if (counted === undefined && labels !== undefined) counter.inc(labels, 0);
-    if (total > (counted ?? 0)) {
-      if (labels === undefined) counter.inc(total - (counted ?? 0));
-      else counter.inc(labels, total - (counted ?? 0));
-    }
-    this.#counted.set(key, Math.max(total, counted ?? 0));
+    this.#totals.raise(counter, key, (this.#carried.get(key) ?? 0) + current, labels);
   }
 
   /** Stops following the current pipeline, carrying what it counted. */

@@ -42,7 +42,6 @@ import {
   WorkerCrashedError,
   WorkerStartupError,
 } from "@poolstream/core";
-import type { ClaimBoard } from "./claim-board.ts";
 import { isLoadingKernelModule } from "./internal/loading-mark.ts";
 import { resolutionBases, resolveKernelModule } from "./internal/resolve-kernel-module.ts";
 import type { WorkerHost, WorkerHostFactory } from "./worker-host.ts";
@@ -303,15 +302,9 @@ export class HostPool implements Executor {
         // waits among the urgent ones.
         this.#urgent.remove(entry);
         this.#normal.remove(entry);
-        const holder = entry.holder;
-        const place = holder?.inFlight.indexOf(entry) ?? -1;
-        if (holder !== undefined && place > 0 && holder.host.claims?.withdraw(entry.id, entry.cell) === true) {
-          holder.inFlight.splice(place, 1);
-          this.#leave(holder, entry);
-          this.#inFlight--;
-          if (entry.loading) holder.knownKernels.delete(entry.kernelId);
-        }
         this.#settle(entry, new AbortError(signal?.reason));
+        const holder = entry.holder;
+        if (holder !== undefined && holder.inFlight.indexOf(entry) > 0) this.#takeBack(holder, entry);
         this.#notifyIfIdle();
       };
       const kernel = this.#kernelOf(ref);
@@ -683,30 +676,13 @@ export class HostPool implements Executor {
       }
       if (best === undefined) break;
       const { slot, task } = best;
-      // Made again before it is taken back, so that a failure leaves it where it was.
-      const fresh = task.inputGone && !task.settled ? freshInput(task) : undefined;
-      if (
-        fresh instanceof Error ||
-        fresh === "no way" ||
-        !(slot.host.claims as ClaimBoard).withdraw(task.id, task.cell)
-      ) {
+      if (this.#takeBack(slot, task) !== "taken") {
         // The worker started it already (so it finished those before it), or its input cannot be made
         // again: leave that worker be for now.
         slot.headSince = now;
         continue;
       }
-      slot.inFlight.splice(slot.inFlight.indexOf(task), 1);
-      this.#leave(slot, task);
-      this.#inFlight--;
-      // It carried its kernel's address to that worker, which will not load it for this task: the next
-      // task of that kernel sent there carries the address again, and is bounded as a start-up.
-      if (task.loading) slot.knownKernels.delete(task.kernelId);
       if (task.settled) continue; // Aborted meanwhile: taken back so that it runs nowhere.
-      if (fresh !== undefined) {
-        task.input = fresh.input;
-        task.transfer = fresh.transfer;
-        task.inputGone = false;
-      }
       slot.stuck = true;
       this.#moved++;
       return task;
@@ -718,6 +694,32 @@ export class HostPool implements Executor {
       });
     }
     return undefined;
+  }
+
+  /**
+   * Takes back `task`, which `slot`'s worker holds: "taken" when it is back here, off that worker, with an
+   * input to send again (a transferred one is made again first, so that a failure leaves it where it was);
+   * "started" when the worker started it (the claim board says so, and so it finished those before it);
+   * "kept" when it cannot be taken back (no claim board, or an input that cannot be made again).
+   */
+  #takeBack(slot: Slot, task: Task): "taken" | "started" | "kept" {
+    const claims = slot.host.claims;
+    if (claims === undefined) return "kept";
+    const fresh = task.inputGone && !task.settled ? freshInput(task) : undefined;
+    if (fresh instanceof Error || fresh === "no way") return "kept";
+    if (!claims.withdraw(task.id, task.cell)) return "started";
+    slot.inFlight.splice(slot.inFlight.indexOf(task), 1);
+    this.#leave(slot, task);
+    this.#inFlight--;
+    // It carried its kernel's address to that worker, which will not load it for this task: the next
+    // task of that kernel sent there carries the address again, and is bounded as a start-up.
+    if (task.loading) slot.knownKernels.delete(task.kernelId);
+    if (fresh !== undefined) {
+      task.input = fresh.input;
+      task.transfer = fresh.transfer;
+      task.inputGone = false;
+    }
+    return "taken";
   }
 
   /** `task` left `slot`'s worker: its cell on the claim board is free again. */
@@ -772,25 +774,15 @@ export class HostPool implements Executor {
     const shallow = this.#leastLoadedSlot(this.pipelineDepth);
     if (shallow !== undefined || this.backlogDepth === this.pipelineDepth) return shallow;
     const slot = this.#leastLoadedSlot(this.backlogDepth);
-    if (slot === undefined || slot.host.claims === undefined) return slot;
+    if (slot === undefined) return slot;
     const takenBack: Task[] = [];
     for (let index = slot.inFlight.length - 1; index >= 1 && slot.inFlight.length >= this.pipelineDepth; index--) {
       const task = slot.inFlight[index] as Task;
-      if (task.urgent || (task.inputGone && task.reencode === undefined)) continue;
-      const fresh = task.inputGone && !task.settled ? freshInput(task) : undefined;
-      if (fresh instanceof Error || fresh === "no way") continue;
-      // The worker may have started it meanwhile (so it finished those before it): then it stays.
-      if (!slot.host.claims.withdraw(task.id, task.cell)) break;
-      slot.inFlight.splice(index, 1);
-      this.#leave(slot, task);
-      this.#inFlight--;
-      if (task.loading) slot.knownKernels.delete(task.kernelId);
-      if (fresh !== undefined) {
-        task.input = fresh.input;
-        task.transfer = fresh.transfer;
-        task.inputGone = false;
-      }
-      if (!task.settled) takenBack.push(task);
+      if (task.urgent) continue;
+      const outcome = this.#takeBack(slot, task);
+      // The worker started it meanwhile (so it finished those before it): the rest stay too.
+      if (outcome === "started") break;
+      if (outcome === "taken" && !task.settled) takenBack.push(task);
     }
     // Taken from the back, so unshifted in that order: the queue's front is then in the original order.
     for (const task of takenBack) this.#normal.unshift(task);

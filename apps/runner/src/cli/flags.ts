@@ -4,6 +4,7 @@
  * flag or value prints one line and exits with code 2.
  */
 import { parseArgs } from "node:util";
+import { useJsonOutput } from "./json-output.ts";
 import { exitWithParent } from "./parent-watch.ts";
 
 interface FlagBase {
@@ -173,6 +174,20 @@ export function formatHelp<S extends Record<string, FlagSpec>>(program: Program<
   ].join("\n");
 }
 
+/** A port given to flag `--<flag>` (0 picks a free one), or undefined when not given; one line and exit 2 otherwise. */
+export function parsePort(
+  program: Pick<Program<Record<string, FlagSpec>>, "usage">,
+  flag: string,
+  raw: string | undefined,
+): number | undefined {
+  if (raw === undefined) return undefined;
+  const port = Number(raw);
+  if (raw.trim() === "" || !Number.isInteger(port) || port < 0 || port > 65_535) {
+    failUsage(program, `--${flag} must be a port from 0 to 65535, got "${raw}"`);
+  }
+  return port;
+}
+
 /** Prints `message` as a program's one-line usage error and exits with code 2. */
 export function failUsage(program: Pick<Program<Record<string, FlagSpec>>, "usage">, message: string): never {
   console.error(`${program.usage}: ${message} (see --help)`);
@@ -195,6 +210,8 @@ export function readFlags<const S extends Record<string, FlagSpec>>(
       process.exit(0);
     }
     exitWithParent(program.usage);
+    // A program with --json keeps standard output for the JSON: text for a person goes to standard error.
+    useJsonOutput((values as Record<string, unknown>).json === true);
     return values;
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;

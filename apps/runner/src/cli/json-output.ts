@@ -8,7 +8,7 @@
 /** Where text for a person goes: standard error with `--json`, standard output otherwise. */
 export let humanStream: NodeJS.WriteStream = process.stdout;
 
-/** With `json`, sends `console.log` and `humanStream` to standard error. Call first thing. */
+/** With `json`, sends `console.log` and `humanStream` to standard error. `readFlags` calls it. */
 export function useJsonOutput(json: boolean): void {
   if (!json) return;
   humanStream = process.stderr;

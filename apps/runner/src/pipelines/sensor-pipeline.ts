@@ -35,7 +35,6 @@ import type {
   JetStreamPublishSink,
   JetStreamSource,
 } from "@poolstream/jetstream";
-import type { PipelineMetrics } from "@poolstream/metrics";
 import type { MqttPublishSink, MqttSource } from "@poolstream/mqtt";
 import { type Pipeline, type PipelineReport, type PipelineStats, pipeline } from "@poolstream/pipeline";
 import { WorkerPool } from "@poolstream/pool";
@@ -128,10 +127,8 @@ export interface SensorPipelineOptions {
   readonly signal?: AbortSignal;
   /** Where the sink's running lines go. Default console.log. */
   readonly log?: (line: string) => void;
-  /** Called with the pipeline and its executor before it runs (to serve a dashboard, say). */
+  /** Called with the pipeline and its executor before it runs (to watch it: metrics, a dashboard). */
   readonly onStart?: (pipeline: Pipeline<SensorRecord, unknown>, executor: Executor) => Promise<void> | void;
-  /** Prometheus metrics to keep up to date (served by the caller). */
-  readonly metrics?: PipelineMetrics;
   /** Called about once a second with the pipeline's stats. */
   readonly onStatus?: (stats: PipelineStats) => void;
   /** Read this file (the run ends with it) or subscribe to this broker, instead of simulating sensors. */
@@ -233,7 +230,6 @@ export async function runSensorPipeline(options: SensorPipelineOptions): Promise
     maxWaitMs: (options.maxWaitSec ?? 0.5) * 1000,
     ...clockOf(options),
   });
-  options.metrics?.watch(p, pool);
   await options.onStart?.(p as unknown as Pipeline<SensorRecord, unknown>, pool);
   const status = options.onStatus;
   const timer = status === undefined ? undefined : setInterval(() => status(p.stats()), 1000);

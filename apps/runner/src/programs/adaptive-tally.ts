@@ -5,8 +5,9 @@
  */
 import { readFlags } from "../cli/flags.ts";
 import { exitCodeAfter, interruptSignal } from "../cli/interrupt.ts";
-import { JSON_FLAG, printJson, useJsonOutput } from "../cli/json-output.ts";
+import { JSON_FLAG, printJson } from "../cli/json-output.ts";
 import { progressBar } from "../report/progress.ts";
+import { StatusLine } from "../report/status-line.ts";
 import { formatBarChart, formatKeyValues } from "../report/text.ts";
 
 const program = {
@@ -30,7 +31,6 @@ const program = {
   },
 } as const;
 const flags = readFlags(program);
-useJsonOutput(flags.json);
 
 const OUTCOME = /light settled at (\d+), heavy at (\d+)/;
 const adaptiveScript = new URL("./adaptive.ts", import.meta.url).pathname;
@@ -43,6 +43,8 @@ interface Outcome {
 const interrupt = interruptSignal("adaptive:tally");
 
 const outcomes: Outcome[] = [];
+// One line rewritten in place on a terminal; a line per run elsewhere (a log, CI).
+const status = new StatusLine();
 for (let run = 1; run <= flags.runs && !interrupt.aborted; run++) {
   const child = Bun.spawn(
     ["bun", adaptiveScript, "--transport", flags.transport, "--strategy", flags.strategy, "--seed", String(run)],
@@ -64,11 +66,9 @@ for (let run = 1; run <= flags.runs && !interrupt.aborted; run++) {
   outcomes.push({ light: Number(match[1]), heavy: Number(match[2]) });
   const above = outcomes.filter((o) => o.light > o.heavy).length;
   const line = `${progressBar(run, flags.runs)} run ${run}/${flags.runs}: light above heavy in ${above}`;
-  // One line rewritten in place on a terminal; a line per run elsewhere (a log, CI).
-  if (process.stdout.isTTY === true) process.stdout.write(`\r${line}\x1b[K`);
-  else console.log(line);
+  status.show(line);
 }
-if (process.stdout.isTTY === true) process.stdout.write("\n");
+status.end();
 
 const above = outcomes.filter((o) => o.light > o.heavy).length;
 console.log(

@@ -13,7 +13,7 @@ import { type PipelineReport, pipeline } from "@poolstream/pipeline";
 import { WorkerPool } from "@poolstream/pool";
 import { readFlags } from "../cli/flags.ts";
 import { exitCodeAfter, interruptSignal } from "../cli/interrupt.ts";
-import { JSON_FLAG, printJson, useJsonOutput } from "../cli/json-output.ts";
+import { JSON_FLAG, printJson } from "../cli/json-output.ts";
 import { formatAccounting } from "../report/pipeline-text.ts";
 import { formatBarChart, formatKeyValues, formatNumber, formatTable } from "../report/text.ts";
 
@@ -39,7 +39,6 @@ const flags = readFlags({
     },
   },
 });
-useJsonOutput(flags.json);
 
 await using pool = new WorkerPool({ size: flags.workers });
 const interrupt = interruptSignal("adaptive");

@@ -20,7 +20,7 @@ import { runMemoryChaos } from "../chaos/memory-chaos.ts";
 import { type PipelineChaosResult, runPipelineChaos } from "../chaos/pipeline-chaos.ts";
 import { readFlags } from "../cli/flags.ts";
 import { exitCodeAfter, interruptSignal } from "../cli/interrupt.ts";
-import { JSON_FLAG, printJson, useJsonOutput } from "../cli/json-output.ts";
+import { JSON_FLAG, printJson } from "../cli/json-output.ts";
 import { Progress } from "../report/progress.ts";
 
 const flags = readFlags({
@@ -86,7 +86,6 @@ const flags = readFlags({
     },
   },
 });
-useJsonOutput(flags.json);
 
 const interrupt = interruptSignal("chaos");
 const kinds: ExecutorKind[] = flags.executors === "both" ? ["workers", "processes"] : [flags.executors];

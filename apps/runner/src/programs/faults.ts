@@ -21,7 +21,7 @@ import { WorkerPool } from "@poolstream/pool";
 import { databasePathProblem } from "../cli/file-paths.ts";
 import { failUsage, readFlags } from "../cli/flags.ts";
 import { exitCodeAfter, interruptSignal } from "../cli/interrupt.ts";
-import { JSON_FLAG, printJson, useJsonOutput } from "../cli/json-output.ts";
+import { JSON_FLAG, printJson } from "../cli/json-output.ts";
 import { formatAccounting } from "../report/pipeline-text.ts";
 import { Progress } from "../report/progress.ts";
 import { formatKeyValues } from "../report/text.ts";
@@ -65,7 +65,6 @@ const flags = readFlags({
     "batch-size": { type: "integer", default: 50, min: 1, max: 100_000, description: "records per batch" },
   },
 });
-useJsonOutput(flags.json);
 
 if (flags["poison-rate"] + flags["malformed-rate"] > 1) {
   failUsage({ usage: "bun run faults" }, "--poison-rate and --malformed-rate add up to more than 1");

@@ -16,7 +16,7 @@ import {
 } from "@poolstream/priority";
 import { readFlags } from "../cli/flags.ts";
 import { exitCodeAfter, interruptSignal } from "../cli/interrupt.ts";
-import { JSON_FLAG, printJson, useJsonOutput } from "../cli/json-output.ts";
+import { JSON_FLAG, printJson } from "../cli/json-output.ts";
 import { formatAccounting, formatLaneLatency, formatStatus } from "../report/pipeline-text.ts";
 import { StatusLine } from "../report/status-line.ts";
 import { formatKeyValues, formatNumber } from "../report/text.ts";
@@ -55,7 +55,6 @@ const flags = readFlags({
     },
   },
 });
-useJsonOutput(flags.json);
 
 await using pool = new WorkerPool({ size: flags.workers });
 type Urgent = Extract<PriorityResult, { urgencyScore: number }>;

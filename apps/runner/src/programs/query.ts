@@ -6,7 +6,7 @@
 import { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { failUsage, readFlags } from "../cli/flags.ts";
-import { JSON_FLAG, printJson, useJsonOutput } from "../cli/json-output.ts";
+import { JSON_FLAG, printJson } from "../cli/json-output.ts";
 import { formatNumber, formatTable } from "../report/text.ts";
 
 const program = {
@@ -30,7 +30,6 @@ const flags = readFlags(
   program,
   process.argv.slice(2).filter((arg) => !positional.includes(arg)),
 );
-useJsonOutput(flags.json);
 const path = flags.db ?? positional[0];
 if (path === undefined) failUsage(program, "name the database: bun run query <path>");
 if (positional.length > 1) failUsage(program, `one database at a time, got ${positional.join(", ")}`);

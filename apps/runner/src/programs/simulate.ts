@@ -14,7 +14,7 @@ import { parseMqttUrl } from "@poolstream/mqtt/url";
 import { priorityValueGenerator } from "@poolstream/priority";
 import { failUsage, readFlags } from "../cli/flags.ts";
 import { exitCodeAfter, interruptSignal } from "../cli/interrupt.ts";
-import { JSON_FLAG, printJson, useJsonOutput } from "../cli/json-output.ts";
+import { JSON_FLAG, printJson } from "../cli/json-output.ts";
 import { formatKeyValues, formatNumber } from "../report/text.ts";
 import { connectPublisher, type Publisher } from "../simulate/publishers.ts";
 
@@ -48,7 +48,6 @@ const program = {
   },
 } as const;
 const flags = readFlags(program);
-useJsonOutput(flags.json);
 if (flags.to === undefined) {
   failUsage(
     program,

@@ -11,13 +11,13 @@ import { existsSync } from "node:fs";
 import { DashboardFeed, type DashboardServer, serveDashboard } from "@poolstream/dashboard";
 import { type FieldMapping, parseFieldMapping } from "@poolstream/ingest";
 import type { JetStreamExecutorStats } from "@poolstream/jetstream";
-import { type NatsAddress, parseNatsUrl } from "@poolstream/jetstream/url";
+import { checkWorkPrefix, type NatsAddress, parseNatsUrl } from "@poolstream/jetstream/url";
 import { type MetricsServer, PipelineMetrics, serveMetrics } from "@poolstream/metrics";
 import { type MqttAddress, parseMqttUrl } from "@poolstream/mqtt/url";
 import { databasePathProblem } from "../cli/file-paths.ts";
-import { failUsage, readFlags } from "../cli/flags.ts";
+import { failUsage, parsePort, readFlags } from "../cli/flags.ts";
 import { exitCodeAfter, interruptSignal } from "../cli/interrupt.ts";
-import { humanStream, JSON_FLAG, printJson, useJsonOutput } from "../cli/json-output.ts";
+import { humanStream, JSON_FLAG, printJson } from "../cli/json-output.ts";
 import {
   type FileInput,
   type JetStreamInput,
@@ -152,7 +152,6 @@ const program = {
   },
 } as const;
 const flags = readFlags(program);
-useJsonOutput(flags.json);
 const batchSize = parseBatchSize(flags["batch-size"]);
 const input = parseInput();
 const outputs = [...parseOutputs(flags.output), ...parseAlerts(flags.alerts)];
@@ -167,8 +166,8 @@ if (flags["on-failure"] === "dead-letter") {
   const problem = databasePathProblem(flags.dlq);
   if (problem !== undefined) failUsage(program, `--dlq: ${problem}`);
 }
-const metricsPort = parsePort("metrics", flags.metrics);
-const dashboardPort = parsePort("dashboard", flags.dashboard);
+const metricsPort = parsePort(program, "metrics", flags.metrics);
+const dashboardPort = parsePort(program, "dashboard", flags.dashboard);
 
 const interrupt = interruptSignal("start");
 const from =
@@ -222,15 +221,13 @@ const result = await runSensorPipeline({
   signal: interrupt,
   log: () => {}, // the status line below says the same once a second, however fast records arrive
   onStatus: (stats) => status.show(formatStatus("start", stats)),
-  ...(metrics === undefined ? {} : { metrics }),
-  ...(dashboardPort === undefined
-    ? {}
-    : {
-        onStart: async (running, executor) => {
-          dashboard = await serveDashboardOrExit(new DashboardFeed(running, executor), dashboardPort);
-          say(`[start] dashboard at ${dashboard.url} (live while it runs)`);
-        },
-      }),
+  // What watches the run (metrics, the dashboard) gets the pipeline and its executor before it starts.
+  onStart: async (running, executor) => {
+    metrics?.watch(running, executor);
+    if (dashboardPort === undefined) return;
+    dashboard = await serveDashboardOrExit(new DashboardFeed(running, executor), dashboardPort);
+    say(`[start] dashboard at ${dashboard.url} (live while it runs)`);
+  },
 });
 status.end();
 await dashboard?.stop();
@@ -267,8 +264,10 @@ function parseJetStreamExecutor():
     return failUsage(program, `--server: ${(error as Error).message}`);
   }
   if (address.prefix !== "") failUsage(program, "--server: give the server only, e.g. nats://127.0.0.1:4222");
-  if (!/^[a-z0-9][a-z0-9_-]{0,31}$/.test(flags.prefix)) {
-    failUsage(program, `--prefix must be 1 to 32 lower-case letters, digits, - or _, got "${flags.prefix}"`);
+  try {
+    checkWorkPrefix(flags.prefix);
+  } catch (error) {
+    failUsage(program, `--${(error as Error).message}`);
   }
   return {
     server: address.server,
@@ -276,15 +275,6 @@ function parseJetStreamExecutor():
     capacity: flags.capacity,
     batchTimeoutMs: Math.round(flags["batch-timeout"] * 1000),
   };
-}
-
-function parsePort(flag: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const port = Number(raw);
-  if (raw.trim() === "" || !Number.isInteger(port) || port < 0 || port > 65_535) {
-    failUsage(program, `--${flag} must be a port from 0 to 65535, got "${raw}"`);
-  }
-  return port;
 }
 
 /** The dashboard, or one line and exit 2 when its port cannot be had. */

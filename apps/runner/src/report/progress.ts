@@ -3,7 +3,7 @@
  * and the time left, at most once a second. On a terminal it is one line
  * rewritten in place; elsewhere (CI, a pipe) a plain line each time.
  */
-import { humanStream } from "../cli/json-output.ts";
+import { StatusLine } from "./status-line.ts";
 import { formatNumber } from "./text.ts";
 
 /** `[#####.....]` for `done` of `total`. */
@@ -17,8 +17,7 @@ export class Progress {
   readonly #total: number;
   readonly #unit: string;
   readonly #started = performance.now();
-  readonly #stream = humanStream;
-  readonly #tty = humanStream.isTTY === true;
+  readonly #line = new StatusLine();
   #lastPrintMs = Number.NEGATIVE_INFINITY;
   #done = 0;
   /** The count on the last line printed; -1 before any. */
@@ -42,7 +41,7 @@ export class Progress {
   /** Prints the last state (unless that line is already out) and ends the line. */
   finish(): void {
     if (this.#printedDone !== this.#done) this.#print(performance.now());
-    if (this.#tty) this.#stream.write("\n");
+    this.#line.end();
   }
 
   #print(now: number): void {
@@ -57,7 +56,6 @@ export class Progress {
           ? `${left.toFixed(0)} s left`
           : "";
     const line = `${this.#label} ${progressBar(this.#done, this.#total)} ${formatNumber(this.#done)}/${formatNumber(this.#total)} ${this.#unit} · ${formatNumber(Math.round(rate))}/s · ${eta}`;
-    if (this.#tty) this.#stream.write(`\r${line}\x1b[K`);
-    else this.#stream.write(`${line}\n`);
+    this.#line.show(line);
   }
 }

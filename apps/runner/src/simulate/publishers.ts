@@ -105,17 +105,11 @@ function jetStreamPublisher(server: string, prefix: string, news: PublisherNews)
     connected: () => isConnected,
     async close() {
       closed = true;
-      const connection = open;
-      if (connection === undefined || connection.isClosed()) return;
+      if (open === undefined) return;
       // What was published reaches the server first, when it is there; bounded, so a server that went away
       // (the client would reconnect for ever) cannot keep the program running.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, 2_000);
-      });
-      await Promise.race([isConnected ? connection.drain().catch(() => {}) : Promise.resolve(), late]);
-      clearTimeout(timer);
-      if (!connection.isClosed()) await connection.close().catch(() => {});
+      const { closeConnection } = await import("@poolstream/jetstream");
+      await closeConnection(open);
     },
   };
 }
