@@ -98,7 +98,9 @@ async function publish(stream: string, prefix: string, n: number, from = 0): Pro
 }
 
 function consumerRun(stream: string, path: string) {
-  const source = new JetStreamSource({ url: server.url, stream, checkpoint: true, ackWaitMs: 1_000 });
+  // An ack wait well beyond a batch's time here, even on a loaded machine: these runs count each message
+  // once, so none may be delivered again because a heartbeat came late (the crash tests cover redelivery).
+  const source = new JetStreamSource({ url: server.url, stream, checkpoint: true, ackWaitMs: 10_000 });
   const sink = new SqliteSink<SensorRecord>({
     path,
     checkpoint: source.checkpoint as NonNullable<JetStreamSource["checkpoint"]>,
