@@ -40,13 +40,21 @@ function natsServerBinary(): string {
   return found;
 }
 
-async function waitForPort(port: number, ms: number): Promise<void> {
+/**
+ * Resolves once `server` accepts connections on `port`. A port picked free can be taken by another
+ * process (tests of other packages run beside these) before the server binds it: the server then exits,
+ * and a connection may even reach that other process. So the server must still be running a moment
+ * after the port answers; `false` when it exited (try other ports).
+ */
+async function listening(server: Bun.Subprocess, port: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   for (;;) {
+    if (server.exitCode !== null) return false;
     try {
       const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
       socket.end();
-      return;
+      await Bun.sleep(200);
+      return server.exitCode === null;
     } catch (error) {
       if (Date.now() > deadline) throw new Error(`nats-server did not listen on ${port} within ${ms} ms: ${error}`);
       await Bun.sleep(20);
@@ -58,21 +66,27 @@ async function waitForPort(port: number, ms: number): Promise<void> {
 export async function startNatsServer(): Promise<NatsServer> {
   const binary = natsServerBinary();
   const dir = mkdtempSync(join(tmpdir(), "poolstream-nats-"));
-  const port = freePort();
-  const monitor = freePort();
+  let port = 0;
+  let monitor = 0;
   let running: ReturnType<typeof Bun.spawn> | undefined;
-  const start = async () => {
+  /** Starts the server on the chosen ports; false when it exited (a port was taken meanwhile). */
+  const start = async (): Promise<boolean> => {
     running = Bun.spawn([binary, "-a", "127.0.0.1", "-p", String(port), "-m", String(monitor), "-js", "-sd", dir], {
       stdout: "ignore",
       stderr: "ignore",
     });
-    await waitForPort(port, 10_000);
+    return listening(running, port, 10_000);
   };
   const halt = async () => {
     running?.kill("SIGTERM");
     await running?.exited;
   };
-  await start();
+  for (let attempt = 1; ; attempt++) {
+    port = freePort();
+    monitor = freePort();
+    if (await start()) break;
+    if (attempt === 5) throw new Error("nats-server could not bind free ports in 5 attempts");
+  }
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
@@ -87,7 +101,11 @@ export async function startNatsServer(): Promise<NatsServer> {
     },
     async restart() {
       await halt();
-      await start();
+      // The same ports, as a restarted server has: tried again while something else holds one for a moment.
+      for (let attempt = 1; !(await start()); attempt++) {
+        if (attempt === 5) throw new Error(`nats-server could not bind its port ${port} again`);
+        await Bun.sleep(200);
+      }
     },
   };
 }
