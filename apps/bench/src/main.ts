@@ -25,12 +25,14 @@ import { peersSection } from "./sections/peers.ts";
 import { prioritySection } from "./sections/priority.ts";
 import { scaleOutSection } from "./sections/scaleout.ts";
 import type { BenchContext, SectionReport } from "./sections/section.ts";
+import { transportsSection } from "./sections/transports.ts";
 
 const SECTIONS = [
   "overhead",
   "adaptive",
   "latency",
   "peers",
+  "transports",
   "burst",
   "priority",
   "isolation",
@@ -125,6 +127,7 @@ const RUNNERS: Record<SectionName, () => Promise<SectionReport> | SectionReport>
   latency: () => latencySection(ctx),
   peers: () => peersSection(ctx),
   burst: () => burstSection(ctx),
+  transports: () => transportsSection(ctx),
   priority: () => prioritySection(ctx),
   isolation: () => isolationSection(ctx),
   io: () => ioSection(ctx),

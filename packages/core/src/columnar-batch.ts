@@ -157,6 +157,43 @@ export function decodeColumnar(batch: ColumnarBatch, interner: SensorInterner): 
   return records;
 }
 
+/**
+ * True when `input` is exactly a columnar batch as `columnarView` makes it:
+ * its eight fields, every column a view at its place in one ArrayBuffer of
+ * the right size. Such a batch can be rebuilt from its buffer and length
+ * alone, which is what lets a pool copy it through shared memory.
+ */
+export function isColumnarBatch(input: unknown): input is ColumnarBatch {
+  if (typeof input !== "object" || input === null) return false;
+  const batch = input as Partial<ColumnarBatch>;
+  const { buffer, length } = batch;
+  if (!(buffer instanceof ArrayBuffer) || typeof length !== "number" || !Number.isInteger(length)) return false;
+  if (buffer.byteLength !== BYTES_PER_RECORD * length || Object.keys(input).length !== 8) return false;
+  return (
+    isViewAt(batch.value, Float64Array, buffer, 0, length) &&
+    isViewAt(batch.timestamp, Float64Array, buffer, 8 * length, length) &&
+    isViewAt(batch.createdAt, Float64Array, buffer, 16 * length, length) &&
+    isViewAt(batch.seq, Float64Array, buffer, 24 * length, length) &&
+    isViewAt(batch.sensor, Uint32Array, buffer, 32 * length, length) &&
+    isViewAt(batch.valueKind, Uint8Array, buffer, 36 * length, length)
+  );
+}
+
+function isViewAt(
+  view: unknown,
+  type: Float64ArrayConstructor | Uint32ArrayConstructor | Uint8ArrayConstructor,
+  buffer: ArrayBuffer,
+  byteOffset: number,
+  length: number,
+): boolean {
+  return view instanceof type && view.buffer === buffer && view.byteOffset === byteOffset && view.length === length;
+}
+
+/** Bytes a columnar batch of `length` records takes. */
+export function columnarByteLength(length: number): number {
+  return BYTES_PER_RECORD * length;
+}
+
 /** True once the batch's buffer was transferred away: its columns are empty and must not be read. */
 export function isDetached(batch: ColumnarBatch): boolean {
   return batch.buffer.byteLength === 0 && batch.length > 0;

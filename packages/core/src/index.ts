@@ -27,10 +27,12 @@ export { type CancelTimer, type Clock, flushMicrotasks, ManualClock, sleep, syst
 export {
   allocateColumnarBatch,
   type ColumnarBatch,
+  columnarByteLength,
   columnarView,
   decodeColumnar,
   decodeColumnarRecord,
   encodeColumnar,
+  isColumnarBatch,
   isDetached,
   kindOfValue,
   ValueKind,

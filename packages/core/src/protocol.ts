@@ -16,6 +16,12 @@ export interface TaskRequest {
    * started. -1 where there is no board (a process worker).
    */
   readonly claim: number;
+  /**
+   * The send's ticket in that cell: drawn afresh each time a task is sent, so
+   * a copy of the request left from an earlier send of the same task can
+   * never claim it. 0 where there is no board.
+   */
+  readonly ticket: number;
 }
 
 export type TaskResponse =

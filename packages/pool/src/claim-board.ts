@@ -6,18 +6,20 @@
  * Exactly one side wins a cell, so a task the pool moves elsewhere never also
  * runs where it was first sent, and a task the worker started is never moved.
  *
- * A cell holds `2 × id` while its task waits, `2 × id + 1` once the worker
- * claimed it, and `WITHDRAWN` once the pool took it back. Ids are folded into
- * 30 bits; a cell is reused only after its task left the worker, and a stale
- * request (the worker reads it after its cell went to another task) loses the
- * swap, because the cell no longer holds that request's `2 × id`.
+ * Each time the pool offers a task to a worker it draws a fresh ticket, and
+ * the cell holds `2 × ticket` while the task waits, `2 × ticket + 1` once the
+ * worker claimed it, and `WITHDRAWN` once the pool took it back. Tickets are
+ * folded into 30 bits; a cell is reused only after its task left the worker,
+ * and a stale request (the worker reads it after its cell went to another
+ * send, even a later send of the same task into the same cell) loses the
+ * swap, because the cell no longer holds that request's `2 × ticket`.
  */
 
 const WITHDRAWN = -1;
 const ID_BITS = 0x3fffffff;
 
-function waiting(id: number): number {
-  return (id & ID_BITS) * 2;
+function waiting(ticket: number): number {
+  return (ticket & ID_BITS) * 2;
 }
 
 /** The pool's side: a board per worker, with as many cells as tasks the worker may hold. */
@@ -25,23 +27,29 @@ export class ClaimBoard {
   /** Shared with the worker, which claims cells with `claimTask`. */
   readonly cells: Int32Array;
   readonly #free: number[];
+  #nextTicket = 1;
 
   constructor(size: number) {
     this.cells = new Int32Array(new SharedArrayBuffer(size * Int32Array.BYTES_PER_ELEMENT)).fill(WITHDRAWN);
     this.#free = Array.from({ length: size }, (_, index) => size - 1 - index);
   }
 
-  /** Marks the task `id` as waiting in a free cell and returns the cell. Throws when every cell is taken. */
-  offer(id: number): number {
+  /**
+   * Marks a task as waiting in a free cell, under a fresh ticket, and returns
+   * both (the request carries them). Throws when every cell is taken.
+   */
+  offer(): { readonly cell: number; readonly ticket: number } {
     const cell = this.#free.pop();
     if (cell === undefined) throw new Error("claim board is full: a worker was sent more tasks than it may hold");
-    Atomics.store(this.cells, cell, waiting(id));
-    return cell;
+    const ticket = this.#nextTicket;
+    this.#nextTicket = (this.#nextTicket + 1) & ID_BITS || 1;
+    Atomics.store(this.cells, cell, waiting(ticket));
+    return { cell, ticket };
   }
 
-  /** Takes back the task in `cell` if the worker has not started it; true when it will never start there. */
-  withdraw(id: number, cell: number): boolean {
-    const expected = waiting(id);
+  /** Takes back the send `ticket` in `cell` if the worker has not started it; true when it will never start there. */
+  withdraw(ticket: number, cell: number): boolean {
+    const expected = waiting(ticket);
     return Atomics.compareExchange(this.cells, cell, expected, WITHDRAWN) === expected;
   }
 
@@ -51,13 +59,16 @@ export class ClaimBoard {
   }
 }
 
-/** The worker's side: true when the worker may start task `id`, false when the pool took it back. */
-export function claimTask(cells: Int32Array, id: number, cell: number): boolean {
-  const expected = waiting(id);
+/** The worker's side: true when the worker may start the send `ticket` in `cell`, false when the pool took it back. */
+export function claimTask(cells: Int32Array, ticket: number, cell: number): boolean {
+  const expected = waiting(ticket);
   return Atomics.compareExchange(cells, cell, expected, expected + 1) === expected;
 }
 
 /** The worker's side: true while request `request` still waits in its cell (not withdrawn, not replaced). */
-export function isStillWaiting(cells: Int32Array, request: { readonly id: number; readonly claim: number }): boolean {
-  return request.claim < 0 || Atomics.load(cells, request.claim) === waiting(request.id);
+export function isStillWaiting(
+  cells: Int32Array,
+  request: { readonly ticket: number; readonly claim: number },
+): boolean {
+  return request.claim < 0 || Atomics.load(cells, request.claim) === waiting(request.ticket);
 }

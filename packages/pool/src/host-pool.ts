@@ -121,8 +121,9 @@ interface Task {
   retried: boolean;
   /** Sent with its kernel's address: the worker loads the module first, and says when the task starts. */
   loading: boolean;
-  /** Its cell on its worker's claim board, or -1. */
+  /** Its cell on its worker's claim board, or -1, and the ticket of its send there. */
   cell: number;
+  ticket: number;
   /** The worker holding it now, if any. */
   holder: Slot | undefined;
   /** This thread's time sending the input (its clone or transfer), last time it was sent. */
@@ -322,6 +323,7 @@ export class HostPool implements Executor {
         retried: false,
         loading: false,
         cell: -1,
+        ticket: 0,
         holder: undefined,
         sendMs: 0,
         resolve: (output) => {
@@ -604,17 +606,19 @@ export class HostPool implements Executor {
     this.#inFlight++;
     const firstTime = !slot.knownKernels.has(task.kernelId);
     task.loading = firstTime;
-    task.cell = slot.host.claims?.offer(task.id) ?? -1;
-    const { id, kernelId, input, cell: claim } = task;
+    const offered = slot.host.claims?.offer();
+    task.cell = offered?.cell ?? -1;
+    task.ticket = offered?.ticket ?? 0;
+    const { id, kernelId, input, cell: claim, ticket } = task;
     const request: TaskRequest = firstTime
-      ? { id, kernelId, input, claim, kernel: task.ref }
-      : { id, kernelId, input, claim };
+      ? { id, kernelId, input, claim, ticket, kernel: task.ref }
+      : { id, kernelId, input, claim, ticket };
     if (slot.inFlight.length === 1) this.#startHeadTimer(slot);
     try {
       const sendStart = performance.now();
-      slot.host.send(request, task.transfer);
+      const moved = slot.host.send(request, task.transfer);
       task.sendMs = performance.now() - sendStart;
-      if (task.transfer !== undefined && slot.host.movesBuffers) task.inputGone = true;
+      if (task.transfer !== undefined && moved) task.inputGone = true;
       if (firstTime) slot.knownKernels.add(task.kernelId);
     } catch (error) {
       slot.inFlight.pop();
@@ -707,7 +711,7 @@ export class HostPool implements Executor {
     if (claims === undefined) return "kept";
     const fresh = task.inputGone && !task.settled ? freshInput(task) : undefined;
     if (fresh instanceof Error || fresh === "no way") return "kept";
-    if (!claims.withdraw(task.id, task.cell)) return "started";
+    if (!claims.withdraw(task.ticket, task.cell)) return "started";
     slot.inFlight.splice(slot.inFlight.indexOf(task), 1);
     this.#leave(slot, task);
     this.#inFlight--;
@@ -773,7 +777,8 @@ export class HostPool implements Executor {
   #slotForUrgent(): Slot | undefined {
     const shallow = this.#leastLoadedSlot(this.pipelineDepth);
     if (shallow !== undefined || this.backlogDepth === this.pipelineDepth) return shallow;
-    const slot = this.#leastLoadedSlot(this.backlogDepth);
+    // Even a worker holding backlogDepth tasks: it gives back those it has not started, making room.
+    const slot = this.#leastLoadedSlot(this.backlogDepth + 1);
     if (slot === undefined) return slot;
     const takenBack: Task[] = [];
     for (let index = slot.inFlight.length - 1; index >= 1 && slot.inFlight.length >= this.pipelineDepth; index--) {
@@ -786,7 +791,7 @@ export class HostPool implements Executor {
     }
     // Taken from the back, so unshifted in that order: the queue's front is then in the original order.
     for (const task of takenBack) this.#normal.unshift(task);
-    return slot;
+    return slot.inFlight.length < this.backlogDepth ? slot : undefined;
   }
 
   /**

@@ -7,6 +7,6 @@
 
 export { ClaimBoard } from "./claim-board.ts";
 export { HostPool, MAX_POOL_SIZE, type PoolOptions } from "./host-pool.ts";
-export { createTaskRunner, type TaskRunner, type TaskRunnerPort } from "./task-runner.ts";
+export { createTaskRunner, type TaskRunner, type TaskRunnerOptions, type TaskRunnerPort } from "./task-runner.ts";
 export type { WorkerHost, WorkerHostEvents, WorkerHostFactory } from "./worker-host.ts";
-export { WorkerPool, type WorkerPoolOptions } from "./worker-pool.ts";
+export { type SharedMemoryOptions, WorkerPool, type WorkerPoolOptions } from "./worker-pool.ts";

@@ -43,6 +43,14 @@ export interface TaskRunner {
   receive(request: TaskRequest): void;
   /** The claim board the pool shares with this worker; requests carry their cell on it. */
   useClaims(cells: Int32Array): void;
+  /** True while a task waits (an async kernel, a module loading); the tasks received meanwhile queue behind it. */
+  readonly busy: boolean;
+}
+
+/** Options of `createTaskRunner`. */
+export interface TaskRunnerOptions {
+  /** Called when a task that had to wait is done and the queue behind it has run. */
+  readonly onIdle?: () => void;
 }
 
 type KernelFn = ((input: unknown) => unknown) & { readonly kernel?: KernelRef };
@@ -52,7 +60,7 @@ type KernelFn = ((input: unknown) => unknown) & { readonly kernel?: KernelRef };
  * it each `TaskRequest` that arrives, and it answers through `port`. A thread
  * Worker and a `ProcessPool` child both run one.
  */
-export function createTaskRunner(port: TaskRunnerPort): TaskRunner {
+export function createTaskRunner(port: TaskRunnerPort, options: TaskRunnerOptions = {}): TaskRunner {
   const refs = new Map<number, KernelRef>();
   const loaded = new Map<number, KernelFn>();
   const loading = new Map<number, Promise<KernelFn>>();
@@ -109,7 +117,7 @@ export function createTaskRunner(port: TaskRunnerPort): TaskRunner {
 
   /** False for a request the pool took back (moved to another worker): it must not start here. */
   function mayStart(request: TaskRequest): boolean {
-    return request.claim < 0 || cells === undefined || claimTask(cells, request.id, request.claim);
+    return request.claim < 0 || cells === undefined || claimTask(cells, request.ticket, request.claim);
   }
 
   /** Runs one task; returns a promise only if it has to wait. */
@@ -161,6 +169,7 @@ export function createTaskRunner(port: TaskRunnerPort): TaskRunner {
         void pending.then(() => {
           busy = false;
           drain();
+          if (!busy) options.onIdle?.();
         });
       }
     }
@@ -177,6 +186,9 @@ export function createTaskRunner(port: TaskRunnerPort): TaskRunner {
     },
     useClaims(board) {
       cells = board;
+    },
+    get busy() {
+      return busy;
     },
   };
 }

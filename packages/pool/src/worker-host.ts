@@ -18,16 +18,19 @@ export interface WorkerHostEvents {
 
 /** One worker, as a pool drives it. */
 export interface WorkerHost {
-  /** Sends a request. Throws when its input cannot be sent (it cannot be cloned); the worker is unharmed. */
-  send(request: TaskRequest, transfer: readonly Transferable[] | undefined): void;
+  /**
+   * Sends a request. Returns true when the buffers of `transfer` were moved
+   * to the worker (they are unusable here now), false when they stayed (they
+   * were copied: into a process's channel, or into shared memory). Throws
+   * when its input cannot be sent (it cannot be cloned); the worker is unharmed.
+   */
+  send(request: TaskRequest, transfer: readonly Transferable[] | undefined): boolean;
   /**
    * The claim board shared with the worker, where the host can share memory
    * with it (a thread): only then can a task the worker has not started be
    * moved to another worker.
    */
   readonly claims: ClaimBoard | undefined;
-  /** Whether a request's transfer list moves its buffers to the worker (a thread) or they are copied (a process). */
-  readonly movesBuffers: boolean;
   /** Whether this worker keeps the program alive: only while it holds tasks. */
   keepAlive(alive: boolean): void;
   /** Ends the worker now. */

@@ -18,9 +18,8 @@ function workersThatCannotStart(): WorkerHostFactory & { readonly started: () =>
       queueMicrotask(() => events.died(new WorkerCrashedError(`${name} could not start`)));
       return {
         claims: undefined,
-        movesBuffers: false,
         exited: Promise.resolve(),
-        send() {},
+        send: () => false,
         keepAlive() {},
         terminate() {},
       };

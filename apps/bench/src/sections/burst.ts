@@ -17,7 +17,8 @@ import { type BenchContext, type SectionReport, targetRow } from "./section.ts";
 const SIZES = [15, 100, 200] as const;
 const KERNELS: readonly KernelName[] = ["light", "standard", "heavy"];
 
-function batchesOf(records: readonly SensorRecord[], size: number): SensorRecord[][] {
+/** `records` cut into consecutive batches of `size`. */
+export function batchesOf(records: readonly SensorRecord[], size: number): SensorRecord[][] {
   const batches: SensorRecord[][] = [];
   for (let offset = 0; offset < records.length; offset += size) batches.push(records.slice(offset, offset + size));
   return batches;
@@ -30,7 +31,8 @@ async function burstPoolstream(ctx: BenchContext, transport: AnyTransport, batch
   if (total !== ctx.records.length) throw new Error(`lost records: ${total} of ${ctx.records.length}`);
 }
 
-async function burstPeer(peer: PeerPool, kernel: KernelName, batches: readonly SensorRecord[][], count: number) {
+/** Every batch at once through a peer; throws unless one output per record came back. */
+export async function burstPeer(peer: PeerPool, kernel: KernelName, batches: readonly SensorRecord[][], count: number) {
   const outputs = (await Promise.all(batches.map((records) => peer.run({ kernel, records })))) as ArrayLike<unknown>[];
   const total = outputs.reduce((sum, out) => sum + out.length, 0);
   if (total !== count) throw new Error(`${peer.name} lost records: ${total} of ${count}`);

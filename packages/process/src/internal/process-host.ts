@@ -86,12 +86,12 @@ export function processHosts(settings: ProcessHostSettings): WorkerHostFactory {
       });
       return {
         claims: undefined,
-        movesBuffers: false,
         exited,
         send(request) {
           if (disconnected || exit !== undefined) throw new WorkerCrashedError(`process ${name} is gone`);
           try {
             child.send(request);
+            return false; // serialized into the channel: a transfer list is only a hint here
           } catch (error) {
             // A value that cannot be cloned is the request's fault; anything else means the channel is gone.
             if ((error as Error).name === "DataCloneError") throw error;

@@ -1,0 +1,252 @@
+/**
+ * The pool's side of one worker's shared memory (see `ring-layout.ts`): it
+ * copies a columnar batch into a free slot and publishes it with
+ * `Atomics.store` + `Atomics.notify`, publishes an entry for every request
+ * that goes by message (so the worker keeps the order the pool sent them in),
+ * and collects the answers the worker wrote into slots.
+ *
+ * It learns of answers without a message per batch: `Atomics.waitAsync` on
+ * the answer counter, or, as the fallback (and where `waitAsync` is missing),
+ * a doorbell: a word the pool sets while it waits, which the worker clears
+ * and answers with one small message. Either way a waiting pool holds no
+ * handle of its own; the pool keeps the Worker referenced while the worker
+ * holds tasks, which is what keeps the program alive until they answer.
+ */
+import { type ColumnarBatch, type TaskRequest, type TaskResponse, WorkerCrashedError } from "@poolstream/core";
+import {
+  allocateRing,
+  Control,
+  ENTRY_COUNT,
+  Entry,
+  EntryState,
+  entryBase,
+  OUTPUT_KINDS,
+  outputStart,
+  payloadOffset,
+  type RingMemory,
+  SlotState,
+  SlotTime,
+  SlotWord,
+  slotTimes,
+  slotWords,
+  waitAsync,
+} from "./ring-layout.ts";
+
+/** How the pool learns that a worker wrote answers into its slots. */
+export type CompletionSignal = "wait-async" | "message";
+
+/** The message a worker sends when it rings the doorbell. */
+export const DOORBELL = "poolstream:ring";
+
+/** A request the worker holds: in a slot, or (slot -1) by message, at entry `entry`. */
+interface HeldSlot {
+  readonly slot: number;
+  readonly id: number;
+  readonly entry: number;
+  readonly inputBytes: number;
+  readonly words: Int32Array | undefined;
+}
+
+export class RingWriter {
+  readonly memory: RingMemory;
+  readonly #signal: CompletionSignal;
+  readonly #deliver: (response: TaskResponse, receivedAt: number) => void;
+  readonly #free: number[];
+  readonly #words: Int32Array[];
+  /** Slots the worker has, in the order they were published (the order it answers in). */
+  #held: HeldSlot[] = [];
+  #published = 0;
+  #waitAsyncPending = false;
+  #closed = false;
+  readonly #wake = () => this.wake();
+
+  constructor(
+    slotCount: number,
+    slotBytes: number,
+    signal: CompletionSignal,
+    deliver: (response: TaskResponse, receivedAt: number) => void,
+  ) {
+    this.memory = allocateRing(slotCount, slotBytes);
+    this.#signal = signal;
+    this.#deliver = deliver;
+    this.#free = Array.from({ length: slotCount }, (_, index) => slotCount - 1 - index);
+    this.#words = Array.from({ length: slotCount }, (_, slot) => slotWords(this.memory, slot));
+  }
+
+  /**
+   * Copies `batch` (the input of `request`) into a free slot and publishes it.
+   * False when no slot is free or the batch does not fit one: the caller then
+   * sends the request by message.
+   */
+  publishBatch(request: TaskRequest, batch: ColumnarBatch): boolean {
+    const inputBytes = batch.buffer.byteLength;
+    if (this.#closed || inputBytes > this.memory.slotBytes) return false;
+    const slot = this.#free.pop();
+    if (slot === undefined) return false;
+    this.checkRoom();
+    new Uint8Array(this.memory.shared, payloadOffset(this.memory, slot), inputBytes).set(new Uint8Array(batch.buffer));
+    const words = this.#words[slot] as Int32Array;
+    Atomics.store(words, SlotWord.state, SlotState.sent);
+    this.#held.push({ slot, id: request.id, entry: this.#published, inputBytes, words });
+    this.#publish(request, slot, batch.length);
+    this.#watch();
+    return true;
+  }
+
+  /** Publishes the entry of a request just sent by message, so the worker runs it in its turn. */
+  publishMessage(request: TaskRequest): void {
+    this.checkRoom();
+    // Held too: answers in slots after it wait for its message, so the pool hears them in order.
+    this.#held.push({ slot: -1, id: request.id, entry: this.#published, inputBytes: 0, words: undefined });
+    this.#publish(request, -1, 0);
+    this.#watch();
+  }
+
+  /** Collects what the worker answered and waits for more if it still holds slots. */
+  wake(): void {
+    this.collect();
+    this.#watch();
+  }
+
+  /**
+   * Delivers, in order, every answer the worker wrote into a slot, and frees
+   * the slots it is done with. It stops at a task answered by message: the
+   * answers after it wait until that message is delivered (`answeredByMessage`),
+   * so the pool hears them in the order the worker gave them.
+   */
+  collect(): void {
+    while (!this.#closed) {
+      const held = this.#held[0];
+      if (held === undefined) return;
+      if (held.words === undefined) {
+        // By message: its answer is that message, unless the worker skipped it (it was taken back).
+        if (this.#entryState(held) !== EntryState.skipped) return;
+        this.#held.shift();
+        continue;
+      }
+      const state = Atomics.load(held.words, SlotWord.state);
+      if (state === SlotState.sent || state === SlotState.byMessage) return;
+      this.#held.shift();
+      const response = state === SlotState.answered ? this.#readAnswer(held) : undefined;
+      this.#freeSlot(held);
+      if (response !== undefined) this.#deliver(response, performance.now());
+    }
+  }
+
+  /** The answer to task `id` came by message and was delivered: its slot is free, and the answers after it go. */
+  answeredByMessage(id: number): void {
+    const held = this.#held[0];
+    if (held === undefined || held.id !== id || !this.#answersByMessage(held)) return;
+    this.#held.shift();
+    if (held.words !== undefined) this.#freeSlot(held);
+    this.wake();
+  }
+
+  #freeSlot(held: HeldSlot): void {
+    Atomics.store(held.words as Int32Array, SlotWord.state, SlotState.free);
+    this.#free.push(held.slot);
+  }
+
+  #entryState(held: HeldSlot): number {
+    return Atomics.load(this.memory.entries, entryBase(held.entry) + Entry.state);
+  }
+
+  /** The worker started it and its answer comes as a message. */
+  #answersByMessage(held: HeldSlot): boolean {
+    if (held.words === undefined) return this.#entryState(held) === EntryState.took;
+    return Atomics.load(held.words, SlotWord.state) === SlotState.byMessage;
+  }
+
+  /** The worker is gone: nothing more is read from its memory, and a pending wait is released. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#held = [];
+    Atomics.notify(this.memory.control, Control.completed);
+  }
+
+  /** A worker that took no entry for `ENTRY_COUNT` sends is hung beyond use: the pool replaces it. */
+  checkRoom(): void {
+    if (this.#published - Atomics.load(this.memory.control, Control.consumed) >= ENTRY_COUNT) {
+      throw new WorkerCrashedError(`worker took none of the last ${ENTRY_COUNT} tasks sent to it`);
+    }
+  }
+
+  #publish(request: TaskRequest, slot: number, records: number): void {
+    const { entries, control } = this.memory;
+    const base = entryBase(this.#published);
+    entries[base + Entry.id] = request.id;
+    entries[base + Entry.kernelId] = request.kernelId;
+    entries[base + Entry.claim] = request.claim;
+    entries[base + Entry.ticket] = request.ticket;
+    entries[base + Entry.slot] = slot;
+    entries[base + Entry.records] = records;
+    entries[base + Entry.state] = EntryState.waiting;
+    // The store publishes the entry's words with it (Atomics are sequentially consistent).
+    Atomics.store(control, Control.published, ++this.#published);
+    Atomics.notify(control, Control.published);
+  }
+
+  #readAnswer(held: HeldSlot): TaskResponse {
+    const words = held.words as Int32Array;
+    const kind = OUTPUT_KINDS[words[SlotWord.outputKind] as number] ?? Float64Array;
+    const length = words[SlotWord.outputLength] as number;
+    const start = payloadOffset(this.memory, held.slot) + outputStart(held.inputBytes);
+    // Copied out: the slot is reused as soon as it is free.
+    const output = new kind(length);
+    output.set(new kind(this.memory.shared as unknown as ArrayBuffer, start, length) as never);
+    const times = slotTimes(this.memory, held.slot);
+    return {
+      id: held.id,
+      ok: true,
+      output,
+      startedAtMs: times[SlotTime.startedAtMs] as number,
+      finishedAtMs: times[SlotTime.finishedAtMs] as number,
+    };
+  }
+
+  /**
+   * Arranges to be woken when the worker answers, while it holds slots. An
+   * answer written before the wait began is seen by the check that follows
+   * arming it (the worker writes the slot's state before it counts or rings).
+   */
+  #watch(): void {
+    if (this.#closed || this.#held.length === 0 || this.#frontByMessage()) return;
+    const { control } = this.memory;
+    if (this.#signal === "message") {
+      Atomics.store(control, Control.doorbell, 1);
+      if (this.#frontAnswered()) queueMicrotask(this.#wake);
+      return;
+    }
+    if (this.#waitAsyncPending) return;
+    const seen = Atomics.load(control, Control.completed);
+    if (this.#frontAnswered()) {
+      queueMicrotask(this.#wake);
+      return;
+    }
+    const wait = (waitAsync as NonNullable<typeof waitAsync>)(control, Control.completed, seen);
+    if (!wait.async) {
+      queueMicrotask(this.#wake);
+      return;
+    }
+    this.#waitAsyncPending = true;
+    void wait.value.then(() => {
+      this.#waitAsyncPending = false;
+      this.wake();
+    });
+  }
+
+  #frontAnswered(): boolean {
+    const held = this.#held[0];
+    if (held === undefined) return false;
+    if (held.words === undefined) return this.#entryState(held) === EntryState.skipped;
+    const state = Atomics.load(held.words, SlotWord.state);
+    return state === SlotState.answered || state === SlotState.skipped;
+  }
+
+  /** The front's answer comes as a message, which wakes the pool: nothing to wait on until then. */
+  #frontByMessage(): boolean {
+    const held = this.#held[0];
+    return held !== undefined && this.#answersByMessage(held);
+  }
+}
