@@ -31,9 +31,9 @@ export function memorySection(progress: (line: string) => void, runs = 3): Secti
       `| 1,000,000 | ${mib(large)} |`,
       "",
     ],
-    targets: [targetRow("peak RSS at 1,000,000 records ≤ 1.5 × at 100,000", `${growth.toFixed(2)}×`, growth <= 1.5)],
+    targets: [targetRow("peak RSS at 1,000,000 records ≤ 1.2 × at 100,000", `${growth.toFixed(2)}×`, growth <= 1.2)],
     why:
-      growth <= 1.5
+      growth <= 1.2
         ? []
         : [
             `- **Memory.** Peak RSS grew ${growth.toFixed(2)}× from 100,000 to 1,000,000 records: something holds memory per record`,

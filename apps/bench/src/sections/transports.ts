@@ -157,7 +157,7 @@ function whyOf(cells: readonly Cell[], ctx: BenchContext): string[] {
   const ceiling = ctx.ceilings.get("heavy")?.recordsPerSec;
   if (ceiling !== undefined && heavy.some((cell) => best(cell) / ceiling < 0.9)) {
     why.push(
-      `- **Heavy kernel, batch 200, against 0.90 × its ceiling** (${heavy.map((cell) => `${cell.pattern} ${(best(cell) / ceiling).toFixed(2)}×`).join(", ")}). The ceiling is two threads computing with nothing else to do; here the main thread, which cuts, encodes and answers every batch, runs on the same two cores, and every microsecond it spends is taken from a worker. The transport is not the limit: shared memory and transferred columns are within a few per cent of each other on this kernel.`,
+      `- **Heavy kernel, batch 200, against 0.90 × its ceiling** (${heavy.map((cell) => `${cell.pattern} ${(best(cell) / ceiling).toFixed(2)}×`).join(", ")}). The ceiling is two threads computing with nothing else to do; here the main thread, which cuts, encodes and answers every batch, runs on the same two cores, and every microsecond it spends is taken from a worker. The transport is not the limit: shared memory against transferred columns on this kernel and size was ${heavy.map((cell) => `${(cell.shared / cell.transferred).toFixed(2)}× (${cell.pattern})`).join(", ")}.`,
     );
   }
   return why;

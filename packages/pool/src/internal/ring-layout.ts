@@ -119,6 +119,11 @@ export function payloadOffset(ring: RingMemory, slot: number): number {
   return slotOffset(ring, slot) + SLOT_HEADER_BYTES;
 }
 
+/** A slot's payload as bytes. Made once per slot: views of shared memory are kept, not made per batch. */
+export function payloadBytes(ring: RingMemory, slot: number): Uint8Array {
+  return new Uint8Array(ring.shared, payloadOffset(ring, slot), ring.slotBytes);
+}
+
 /** Where the output goes in a slot whose input took `inputBytes`: after it, 8-aligned. */
 export function outputStart(inputBytes: number): number {
   return Math.ceil(inputBytes / 8) * 8;

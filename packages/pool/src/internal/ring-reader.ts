@@ -28,7 +28,7 @@ import {
   OUTPUT_KINDS,
   type OutputArray,
   outputStart,
-  payloadOffset,
+  payloadBytes,
   type RingMemory,
   SlotState,
   SlotTime,
@@ -39,6 +39,12 @@ import {
 
 /** The longest the worker blocks before letting its event loop run. */
 const IDLE_WAIT_MS = 250;
+/**
+ * Entries taken before the worker lets its event loop run even though more
+ * wait: the runtime frees the memory of collected buffers from there, and a
+ * worker that never returned to it grew by every batch's buffer.
+ */
+const ENTRIES_PER_TURN = 64;
 
 export interface RingReader {
   /** Takes entries and runs them until there is none, or one must wait. */
@@ -61,7 +67,10 @@ export function createRingReader(
   claims: () => Int32Array | undefined,
   ringDoorbell: () => void,
 ): RingReader {
-  const { control, entries, shared } = memory;
+  const { control, entries } = memory;
+  const words = Array.from({ length: memory.slotCount }, (_, slot) => slotWords(memory, slot));
+  const times = Array.from({ length: memory.slotCount }, (_, slot) => slotTimes(memory, slot));
+  const payloads = Array.from({ length: memory.slotCount }, (_, slot) => payloadBytes(memory, slot));
   const arrived = new Map<number, TaskRequest>();
   const inSlots = new Map<number, SlotTask>();
   let consumed = 0;
@@ -76,7 +85,7 @@ export function createRingReader(
 
   /** The slot's state is written first, then counted and rung: the pool reads the state after either. */
   function finishSlot(slot: number, state: number): void {
-    Atomics.store(slotWords(memory, slot), SlotWord.state, state);
+    Atomics.store(words[slot] as Int32Array, SlotWord.state, state);
     if (state !== SlotState.byMessage) signal();
   }
 
@@ -91,8 +100,7 @@ export function createRingReader(
     const inputBytes = columnarByteLength(records);
     // Copied out into a buffer of its own: the kernel gets exactly what transferred columns give it,
     // and may keep or return its input without aliasing memory the pool reuses.
-    const buffer = new ArrayBuffer(inputBytes);
-    new Uint8Array(buffer).set(new Uint8Array(shared, payloadOffset(memory, slot), inputBytes));
+    const { buffer } = (payloads[slot] as Uint8Array).slice(0, inputBytes);
     inSlots.set(id, { slot, inputBytes });
     runner.receive({ id, kernelId, input: columnarView(buffer, records), claim: -1, ticket: 0 });
   }
@@ -100,9 +108,14 @@ export function createRingReader(
   function pump(): void {
     if (pumping) return;
     pumping = true;
+    let taken = 0;
     try {
       for (;;) {
         if (runner.busy) return; // the runner calls pump again when it is idle
+        if (taken++ === ENTRIES_PER_TURN) {
+          setTimeout(pump, 0);
+          return;
+        }
         const published = Atomics.load(control, Control.published);
         if (consumed === published) {
           if (Atomics.wait(control, Control.published, published, IDLE_WAIT_MS) === "timed-out") {
@@ -166,9 +179,9 @@ export function createRingReader(
         finishSlot(task.slot, SlotState.byMessage);
         return false;
       }
-      const times = slotTimes(memory, task.slot);
-      times[SlotTime.startedAtMs] = message.startedAtMs;
-      times[SlotTime.finishedAtMs] = message.finishedAtMs;
+      const slotTime = times[task.slot] as Float64Array;
+      slotTime[SlotTime.startedAtMs] = message.startedAtMs;
+      slotTime[SlotTime.finishedAtMs] = message.finishedAtMs;
       finishSlot(task.slot, SlotState.answered);
       return true;
     },
@@ -181,12 +194,10 @@ export function createRingReader(
     const array = output as OutputArray;
     const start = outputStart(task.inputBytes);
     if (start + array.byteLength > memory.slotBytes) return false;
-    new Uint8Array(shared, payloadOffset(memory, task.slot) + start, array.byteLength).set(
-      new Uint8Array(array.buffer, array.byteOffset, array.byteLength),
-    );
-    const words = slotWords(memory, task.slot);
-    words[SlotWord.outputKind] = kind;
-    words[SlotWord.outputLength] = array.length;
+    (payloads[task.slot] as Uint8Array).set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), start);
+    const header = words[task.slot] as Int32Array;
+    header[SlotWord.outputKind] = kind;
+    header[SlotWord.outputLength] = array.length;
     return true;
   }
 }

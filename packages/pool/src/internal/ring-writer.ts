@@ -22,7 +22,7 @@ import {
   entryBase,
   OUTPUT_KINDS,
   outputStart,
-  payloadOffset,
+  payloadBytes,
   type RingMemory,
   SlotState,
   SlotTime,
@@ -53,6 +53,8 @@ export class RingWriter {
   readonly #deliver: (response: TaskResponse, receivedAt: number) => void;
   readonly #free: number[];
   readonly #words: Int32Array[];
+  readonly #payloads: Uint8Array[];
+  readonly #times: Float64Array[];
   /** Slots the worker has, in the order they were published (the order it answers in). */
   #held: HeldSlot[] = [];
   #published = 0;
@@ -71,6 +73,8 @@ export class RingWriter {
     this.#deliver = deliver;
     this.#free = Array.from({ length: slotCount }, (_, index) => slotCount - 1 - index);
     this.#words = Array.from({ length: slotCount }, (_, slot) => slotWords(this.memory, slot));
+    this.#payloads = Array.from({ length: slotCount }, (_, slot) => payloadBytes(this.memory, slot));
+    this.#times = Array.from({ length: slotCount }, (_, slot) => slotTimes(this.memory, slot));
   }
 
   /**
@@ -84,7 +88,7 @@ export class RingWriter {
     const slot = this.#free.pop();
     if (slot === undefined) return false;
     this.checkRoom();
-    new Uint8Array(this.memory.shared, payloadOffset(this.memory, slot), inputBytes).set(new Uint8Array(batch.buffer));
+    (this.#payloads[slot] as Uint8Array).set(new Uint8Array(batch.buffer));
     const words = this.#words[slot] as Int32Array;
     Atomics.store(words, SlotWord.state, SlotState.sent);
     this.#held.push({ slot, id: request.id, entry: this.#published, inputBytes, words });
@@ -191,11 +195,11 @@ export class RingWriter {
     const words = held.words as Int32Array;
     const kind = OUTPUT_KINDS[words[SlotWord.outputKind] as number] ?? Float64Array;
     const length = words[SlotWord.outputLength] as number;
-    const start = payloadOffset(this.memory, held.slot) + outputStart(held.inputBytes);
-    // Copied out: the slot is reused as soon as it is free.
-    const output = new kind(length);
-    output.set(new kind(this.memory.shared as unknown as ArrayBuffer, start, length) as never);
-    const times = slotTimes(this.memory, held.slot);
+    const start = outputStart(held.inputBytes);
+    // Copied out (slice makes a buffer of its own): the slot is reused as soon as it is free.
+    const bytes = (this.#payloads[held.slot] as Uint8Array).slice(start, start + length * kind.BYTES_PER_ELEMENT);
+    const output = new kind(bytes.buffer);
+    const times = this.#times[held.slot] as Float64Array;
     return {
       id: held.id,
       ok: true,
