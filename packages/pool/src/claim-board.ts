@@ -59,8 +59,13 @@ export class ClaimBoard {
   }
 }
 
-/** The worker's side: true when the worker may start the send `ticket` in `cell`, false when the pool took it back. */
-export function claimTask(cells: Int32Array, ticket: number, cell: number): boolean {
+/**
+ * The worker's side: true when the worker may start the send `ticket` in
+ * `cell`, false when the pool took it back. Without a board or a cell (-1),
+ * nobody can take it back: true.
+ */
+export function claimTask(cells: Int32Array | undefined, ticket: number, cell: number): boolean {
+  if (cells === undefined || cell < 0) return true;
   const expected = waiting(ticket);
   return Atomics.compareExchange(cells, cell, expected, expected + 1) === expected;
 }

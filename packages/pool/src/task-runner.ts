@@ -117,7 +117,7 @@ export function createTaskRunner(port: TaskRunnerPort, options: TaskRunnerOption
 
   /** False for a request the pool took back (moved to another worker): it must not start here. */
   function mayStart(request: TaskRequest): boolean {
-    return request.claim < 0 || cells === undefined || claimTask(cells, request.ticket, request.claim);
+    return claimTask(cells, request.ticket, request.claim);
   }
 
   /** Runs one task; returns a promise only if it has to wait. */

@@ -6,7 +6,7 @@
  * design, so this is the pool's own API), with record objects and with
  * columns; the peers with record objects.
  */
-import { runBatch, type SensorRecord } from "@poolstream/core";
+import { type Executor, runBatch, type SensorRecord } from "@poolstream/core";
 import type { KernelName } from "../ceiling-kernels.ts";
 import { formatRate, measureThroughput, ratio } from "../measure.ts";
 import type { AnyTransport } from "../peers/batch-loop.ts";
@@ -25,10 +25,15 @@ export function batchesOf(records: readonly SensorRecord[], size: number): Senso
 }
 
 /** Every batch at once through poolstream's pool; throws unless one output per record came back. */
-async function burstPoolstream(ctx: BenchContext, transport: AnyTransport, batches: readonly SensorRecord[][]) {
-  const outputs = await Promise.all(batches.map((batch) => runBatch(ctx.pool, transport, batch)));
+export async function burstPoolstream(
+  pool: Executor,
+  transport: AnyTransport,
+  batches: readonly SensorRecord[][],
+  count: number,
+) {
+  const outputs = await Promise.all(batches.map((batch) => runBatch(pool, transport, batch)));
   const total = outputs.reduce((sum, out) => sum + out.length, 0);
-  if (total !== ctx.records.length) throw new Error(`lost records: ${total} of ${ctx.records.length}`);
+  if (total !== count) throw new Error(`lost records: ${total} of ${count}`);
 }
 
 /** Every batch at once through a peer; throws unless one output per record came back. */
@@ -57,8 +62,8 @@ export async function burstSection(ctx: BenchContext): Promise<SectionReport> {
         const batches = batchesOf(ctx.records, size);
         const measure = async (run: () => Promise<unknown>) =>
           (await measureThroughput(count, ctx.samples, run)).recordsPerSec;
-        const col = await measure(() => burstPoolstream(ctx, columnar, batches));
-        const obj = await measure(() => burstPoolstream(ctx, objects, batches));
+        const col = await measure(() => burstPoolstream(ctx.pool, columnar, batches, count));
+        const obj = await measure(() => burstPoolstream(ctx.pool, objects, batches, count));
         const peerRates: number[] = [];
         for (const peer of peers) peerRates.push(await measure(() => burstPeer(peer, kernel, batches, count)));
         const fastest = Math.max(...peerRates);

@@ -7,13 +7,12 @@
  * `sharedMemory: false` (each batch's buffer moved by `postMessage`). The
  * peers run record objects, as their users do.
  */
-import { runBatch, type SensorRecord } from "@poolstream/core";
 import { WorkerPool } from "@poolstream/pool";
 import type { KernelName } from "../ceiling-kernels.ts";
 import { formatRate, measureThroughput, ratio } from "../measure.ts";
-import { type AnyTransport, runDirect } from "../peers/batch-loop.ts";
+import { runDirect } from "../peers/batch-loop.ts";
 import { createPeerPools, runFixedPeer } from "../peers/peer-pools.ts";
-import { batchesOf, burstPeer } from "./burst.ts";
+import { batchesOf, burstPeer, burstPoolstream } from "./burst.ts";
 import { transportsFor } from "./peers.ts";
 import { type BenchContext, type SectionReport, targetRow } from "./section.ts";
 
@@ -28,12 +27,6 @@ interface Cell {
   readonly shared: number;
   readonly transferred: number;
   readonly fastestPeer: number;
-}
-
-async function burst(pool: WorkerPool, transport: AnyTransport, batches: readonly SensorRecord[][], count: number) {
-  const outputs = await Promise.all(batches.map((batch) => runBatch(pool, transport, batch)));
-  const total = outputs.reduce((sum, out) => sum + out.length, 0);
-  if (total !== count) throw new Error(`lost records: ${total} of ${count}`);
 }
 
 export async function transportsSection(ctx: BenchContext): Promise<SectionReport> {
@@ -61,7 +54,7 @@ export async function transportsSection(ctx: BenchContext): Promise<SectionRepor
           const run = (pool: WorkerPool) =>
             pattern === "window"
               ? () => runDirect(pool, columnar, ctx.records, size)
-              : () => burst(pool, columnar, batches, count);
+              : () => burstPoolstream(pool, columnar, batches, count);
           const shared = await measure(run(ctx.pool));
           const transferred = await measure(run(transferredPool));
           const peerRates: number[] = [];

@@ -67,12 +67,22 @@ export const OUTPUT_KINDS = [
 ] as const;
 export type OutputArray = InstanceType<(typeof OUTPUT_KINDS)[number]>;
 
+/** The views of one slot: made once, since views of shared memory are kept, not made per batch. */
+export interface SlotViews {
+  /** The header as Int32 words (`SlotWord`). */
+  readonly words: Int32Array;
+  /** The header as Float64 (`SlotTime`). */
+  readonly times: Float64Array;
+  /** The payload: a batch's columns, then its output. */
+  readonly payload: Uint8Array;
+}
+
 /** The views of one worker's shared memory. */
 export interface RingMemory {
   readonly shared: SharedArrayBuffer;
   readonly control: Int32Array;
   readonly entries: Int32Array;
-  readonly slotCount: number;
+  readonly slots: readonly SlotViews[];
   /** Payload bytes per slot: a batch's columns plus its output. */
   readonly slotBytes: number;
 }
@@ -83,13 +93,22 @@ export function allocateRing(slotCount: number, slotBytes: number): RingMemory {
   return viewRing(new SharedArrayBuffer(bytes), slotCount, slotBytes);
 }
 
-/** The views of memory allocated by `allocateRing`, on the other side. */
+/** The views of memory allocated by `allocateRing`, on either side. */
 export function viewRing(shared: SharedArrayBuffer, slotCount: number, slotBytes: number): RingMemory {
+  const slotsStart = CONTROL_BYTES + ENTRY_COUNT * ENTRY_WORDS * 4;
+  const slots = Array.from({ length: slotCount }, (_, slot): SlotViews => {
+    const header = slotsStart + slot * (SLOT_HEADER_BYTES + slotBytes);
+    return {
+      words: new Int32Array(shared, header, SLOT_HEADER_BYTES / 4),
+      times: new Float64Array(shared, header, SLOT_HEADER_BYTES / 8),
+      payload: new Uint8Array(shared, header + SLOT_HEADER_BYTES, slotBytes),
+    };
+  });
   return {
     shared,
     control: new Int32Array(shared, 0, CONTROL_BYTES / 4),
     entries: new Int32Array(shared, CONTROL_BYTES, ENTRY_COUNT * ENTRY_WORDS),
-    slotCount,
+    slots,
     slotBytes,
   };
 }
@@ -97,31 +116,6 @@ export function viewRing(shared: SharedArrayBuffer, slotCount: number, slotBytes
 /** Int32 index of entry `sequence`'s first word. */
 export function entryBase(sequence: number): number {
   return (sequence % ENTRY_COUNT) * ENTRY_WORDS;
-}
-
-/** Byte offset of slot `slot`'s header; its payload follows it. */
-export function slotOffset(ring: RingMemory, slot: number): number {
-  return CONTROL_BYTES + ENTRY_COUNT * ENTRY_WORDS * 4 + slot * (SLOT_HEADER_BYTES + ring.slotBytes);
-}
-
-/** Int32 view of a slot's header. */
-export function slotWords(ring: RingMemory, slot: number): Int32Array {
-  return new Int32Array(ring.shared, slotOffset(ring, slot), SLOT_HEADER_BYTES / 4);
-}
-
-/** Float64 view of a slot's header. */
-export function slotTimes(ring: RingMemory, slot: number): Float64Array {
-  return new Float64Array(ring.shared, slotOffset(ring, slot), SLOT_HEADER_BYTES / 8);
-}
-
-/** Byte offset of a slot's payload. */
-export function payloadOffset(ring: RingMemory, slot: number): number {
-  return slotOffset(ring, slot) + SLOT_HEADER_BYTES;
-}
-
-/** A slot's payload as bytes. Made once per slot: views of shared memory are kept, not made per batch. */
-export function payloadBytes(ring: RingMemory, slot: number): Uint8Array {
-  return new Uint8Array(ring.shared, payloadOffset(ring, slot), ring.slotBytes);
 }
 
 /** Where the output goes in a slot whose input took `inputBytes`: after it, 8-aligned. */

@@ -28,23 +28,15 @@ import {
   OUTPUT_KINDS,
   type OutputArray,
   outputStart,
-  payloadBytes,
   type RingMemory,
   SlotState,
   SlotTime,
+  type SlotViews,
   SlotWord,
-  slotTimes,
-  slotWords,
 } from "./ring-layout.ts";
 
 /** The longest the worker blocks before letting its event loop run. */
 const IDLE_WAIT_MS = 250;
-/**
- * Entries taken before the worker lets its event loop run even though more
- * wait: the runtime frees the memory of collected buffers from there, and a
- * worker that never returned to it grew by every batch's buffer.
- */
-const ENTRIES_PER_TURN = 64;
 
 export interface RingReader {
   /** Takes entries and runs them until there is none, or one must wait. */
@@ -56,7 +48,7 @@ export interface RingReader {
 }
 
 interface SlotTask {
-  readonly slot: number;
+  readonly views: SlotViews;
   readonly inputBytes: number;
 }
 
@@ -67,10 +59,7 @@ export function createRingReader(
   claims: () => Int32Array | undefined,
   ringDoorbell: () => void,
 ): RingReader {
-  const { control, entries } = memory;
-  const words = Array.from({ length: memory.slotCount }, (_, slot) => slotWords(memory, slot));
-  const times = Array.from({ length: memory.slotCount }, (_, slot) => slotTimes(memory, slot));
-  const payloads = Array.from({ length: memory.slotCount }, (_, slot) => payloadBytes(memory, slot));
+  const { control, entries, slots } = memory;
   const arrived = new Map<number, TaskRequest>();
   const inSlots = new Map<number, SlotTask>();
   let consumed = 0;
@@ -84,8 +73,8 @@ export function createRingReader(
   }
 
   /** The slot's state is written first, then counted and rung: the pool reads the state after either. */
-  function finishSlot(slot: number, state: number): void {
-    Atomics.store(words[slot] as Int32Array, SlotWord.state, state);
+  function finishSlot(views: SlotViews, state: number): void {
+    Atomics.store(views.words, SlotWord.state, state);
     if (state !== SlotState.byMessage) signal();
   }
 
@@ -96,26 +85,21 @@ export function createRingReader(
     if (Atomics.compareExchange(control, Control.doorbell, 1, 0) === 1) ringDoorbell();
   }
 
-  function runFromSlot(id: number, kernelId: number, slot: number, records: number): void {
+  function runFromSlot(id: number, kernelId: number, views: SlotViews, records: number): void {
     const inputBytes = columnarByteLength(records);
     // Copied out into a buffer of its own: the kernel gets exactly what transferred columns give it,
     // and may keep or return its input without aliasing memory the pool reuses.
-    const { buffer } = (payloads[slot] as Uint8Array).slice(0, inputBytes);
-    inSlots.set(id, { slot, inputBytes });
+    const { buffer } = views.payload.slice(0, inputBytes);
+    inSlots.set(id, { views, inputBytes });
     runner.receive({ id, kernelId, input: columnarView(buffer, records), claim: -1, ticket: 0 });
   }
 
   function pump(): void {
     if (pumping) return;
     pumping = true;
-    let taken = 0;
     try {
       for (;;) {
         if (runner.busy) return; // the runner calls pump again when it is idle
-        if (taken++ === ENTRIES_PER_TURN) {
-          setTimeout(pump, 0);
-          return;
-        }
         const published = Atomics.load(control, Control.published);
         if (consumed === published) {
           if (Atomics.wait(control, Control.published, published, IDLE_WAIT_MS) === "timed-out") {
@@ -129,32 +113,26 @@ export function createRingReader(
         const slot = entries[base + Entry.slot] as number;
         const claim = entries[base + Entry.claim] as number;
         const ticket = entries[base + Entry.ticket] as number;
-        const cells = claims();
-        if (slot < 0) {
-          // Its message was posted before its entry: once the event loop has run, it is here.
-          const request = arrived.get(ticket);
-          if (request === undefined) {
-            awaiting = ticket; // `received` calls pump again when it comes
-            return;
-          }
-          arrived.delete(ticket);
-          take();
-          if (claim >= 0 && cells !== undefined && !claimTask(cells, ticket, claim)) {
-            Atomics.store(entries, base + Entry.state, EntryState.skipped);
-            signal();
-            continue;
-          }
-          Atomics.store(entries, base + Entry.state, EntryState.took);
-          runner.receive({ ...request, claim: -1 });
-          continue;
+        // Its message was posted before its entry: once the event loop has run, it is here.
+        const request = slot < 0 ? arrived.get(ticket) : undefined;
+        if (slot < 0 && request === undefined) {
+          awaiting = ticket; // `received` calls pump again when it comes
+          return;
         }
         take();
-        // Taken back by the pool before it started (moved to another worker, or aborted): never read.
-        if (claim >= 0 && cells !== undefined && !claimTask(cells, ticket, claim)) {
-          finishSlot(slot, SlotState.skipped);
+        // False when the pool took it back before it started (moved to another worker, or aborted).
+        const starts = claimTask(claims(), ticket, claim);
+        if (request !== undefined) {
+          arrived.delete(ticket);
+          Atomics.store(entries, base + Entry.state, starts ? EntryState.took : EntryState.skipped);
+          if (starts) runner.receive({ ...request, claim: -1 });
+          else signal();
           continue;
         }
-        runFromSlot(id, entries[base + Entry.kernelId] as number, slot, entries[base + Entry.records] as number);
+        const views = slots[slot] as SlotViews;
+        if (starts)
+          runFromSlot(id, entries[base + Entry.kernelId] as number, views, entries[base + Entry.records] as number);
+        else finishSlot(views, SlotState.skipped); // never read
       }
     } finally {
       pumping = false;
@@ -176,13 +154,12 @@ export function createRingReader(
       if (task === undefined) return false;
       inSlots.delete(message.id);
       if (!message.ok || !writeOutput(task, message.output)) {
-        finishSlot(task.slot, SlotState.byMessage);
+        finishSlot(task.views, SlotState.byMessage);
         return false;
       }
-      const slotTime = times[task.slot] as Float64Array;
-      slotTime[SlotTime.startedAtMs] = message.startedAtMs;
-      slotTime[SlotTime.finishedAtMs] = message.finishedAtMs;
-      finishSlot(task.slot, SlotState.answered);
+      task.views.times[SlotTime.startedAtMs] = message.startedAtMs;
+      task.views.times[SlotTime.finishedAtMs] = message.finishedAtMs;
+      finishSlot(task.views, SlotState.answered);
       return true;
     },
   };
@@ -194,10 +171,9 @@ export function createRingReader(
     const array = output as OutputArray;
     const start = outputStart(task.inputBytes);
     if (start + array.byteLength > memory.slotBytes) return false;
-    (payloads[task.slot] as Uint8Array).set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), start);
-    const header = words[task.slot] as Int32Array;
-    header[SlotWord.outputKind] = kind;
-    header[SlotWord.outputLength] = array.length;
+    task.views.payload.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), start);
+    task.views.words[SlotWord.outputKind] = kind;
+    task.views.words[SlotWord.outputLength] = array.length;
     return true;
   }
 }

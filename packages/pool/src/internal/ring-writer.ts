@@ -22,13 +22,11 @@ import {
   entryBase,
   OUTPUT_KINDS,
   outputStart,
-  payloadBytes,
   type RingMemory,
   SlotState,
   SlotTime,
+  type SlotViews,
   SlotWord,
-  slotTimes,
-  slotWords,
   waitAsync,
 } from "./ring-layout.ts";
 
@@ -38,23 +36,27 @@ export type CompletionSignal = "wait-async" | "message";
 /** The message a worker sends when it rings the doorbell. */
 export const DOORBELL = "poolstream:ring";
 
-/** A request the worker holds: in a slot, or (slot -1) by message, at entry `entry`. */
+/** A request the worker holds: in slot `slot` (with its views), or (slot -1) by message, at entry `entry`. */
 interface HeldSlot {
   readonly slot: number;
+  readonly views: SlotViews | undefined;
   readonly id: number;
   readonly entry: number;
   readonly inputBytes: number;
-  readonly words: Int32Array | undefined;
 }
+
+/**
+ * Where the oldest request the worker holds stands, for the pool: still with
+ * the worker, done (answered in its slot, or skipped because the pool took it
+ * back), or answered by a message the pool has yet to deliver.
+ */
+type HeldStatus = "pending" | "done" | "byMessage";
 
 export class RingWriter {
   readonly memory: RingMemory;
   readonly #signal: CompletionSignal;
   readonly #deliver: (response: TaskResponse, receivedAt: number) => void;
   readonly #free: number[];
-  readonly #words: Int32Array[];
-  readonly #payloads: Uint8Array[];
-  readonly #times: Float64Array[];
   /** Slots the worker has, in the order they were published (the order it answers in). */
   #held: HeldSlot[] = [];
   #published = 0;
@@ -72,9 +74,6 @@ export class RingWriter {
     this.#signal = signal;
     this.#deliver = deliver;
     this.#free = Array.from({ length: slotCount }, (_, index) => slotCount - 1 - index);
-    this.#words = Array.from({ length: slotCount }, (_, slot) => slotWords(this.memory, slot));
-    this.#payloads = Array.from({ length: slotCount }, (_, slot) => payloadBytes(this.memory, slot));
-    this.#times = Array.from({ length: slotCount }, (_, slot) => slotTimes(this.memory, slot));
   }
 
   /**
@@ -88,10 +87,10 @@ export class RingWriter {
     const slot = this.#free.pop();
     if (slot === undefined) return false;
     this.checkRoom();
-    (this.#payloads[slot] as Uint8Array).set(new Uint8Array(batch.buffer));
-    const words = this.#words[slot] as Int32Array;
-    Atomics.store(words, SlotWord.state, SlotState.sent);
-    this.#held.push({ slot, id: request.id, entry: this.#published, inputBytes, words });
+    const views = this.memory.slots[slot] as SlotViews;
+    views.payload.set(new Uint8Array(batch.buffer));
+    Atomics.store(views.words, SlotWord.state, SlotState.sent);
+    this.#held.push({ slot, views, id: request.id, entry: this.#published, inputBytes });
     this.#publish(request, slot, batch.length);
     this.#watch();
     return true;
@@ -101,7 +100,7 @@ export class RingWriter {
   publishMessage(request: TaskRequest): void {
     this.checkRoom();
     // Held too: answers in slots after it wait for its message, so the pool hears them in order.
-    this.#held.push({ slot: -1, id: request.id, entry: this.#published, inputBytes: 0, words: undefined });
+    this.#held.push({ slot: -1, views: undefined, id: request.id, entry: this.#published, inputBytes: 0 });
     this.#publish(request, -1, 0);
     this.#watch();
   }
@@ -119,20 +118,13 @@ export class RingWriter {
    * so the pool hears them in the order the worker gave them.
    */
   collect(): void {
-    while (!this.#closed) {
-      const held = this.#held[0];
-      if (held === undefined) return;
-      if (held.words === undefined) {
-        // By message: its answer is that message, unless the worker skipped it (it was taken back).
-        if (this.#entryState(held) !== EntryState.skipped) return;
-        this.#held.shift();
-        continue;
-      }
-      const state = Atomics.load(held.words, SlotWord.state);
-      if (state === SlotState.sent || state === SlotState.byMessage) return;
+    for (let held = this.#held[0]; held !== undefined && !this.#closed; held = this.#held[0]) {
+      if (this.#status(held) !== "done") return;
       this.#held.shift();
-      const response = state === SlotState.answered ? this.#readAnswer(held) : undefined;
-      this.#freeSlot(held);
+      if (held.views === undefined) continue; // by message, and skipped: nothing came, nothing to free
+      const answered = Atomics.load(held.views.words, SlotWord.state) === SlotState.answered;
+      const response = answered ? this.#readAnswer(held, held.views) : undefined;
+      this.#freeSlot(held, held.views);
       if (response !== undefined) this.#deliver(response, performance.now());
     }
   }
@@ -140,25 +132,25 @@ export class RingWriter {
   /** The answer to task `id` came by message and was delivered: its slot is free, and the answers after it go. */
   answeredByMessage(id: number): void {
     const held = this.#held[0];
-    if (held === undefined || held.id !== id || !this.#answersByMessage(held)) return;
+    if (held === undefined || held.id !== id || this.#status(held) !== "byMessage") return;
     this.#held.shift();
-    if (held.words !== undefined) this.#freeSlot(held);
+    if (held.views !== undefined) this.#freeSlot(held, held.views);
     this.wake();
   }
 
-  #freeSlot(held: HeldSlot): void {
-    Atomics.store(held.words as Int32Array, SlotWord.state, SlotState.free);
+  #status(held: HeldSlot): HeldStatus {
+    if (held.views === undefined) {
+      const state = Atomics.load(this.memory.entries, entryBase(held.entry) + Entry.state);
+      return state === EntryState.skipped ? "done" : state === EntryState.took ? "byMessage" : "pending";
+    }
+    const state = Atomics.load(held.views.words, SlotWord.state);
+    if (state === SlotState.answered || state === SlotState.skipped) return "done";
+    return state === SlotState.byMessage ? "byMessage" : "pending";
+  }
+
+  #freeSlot(held: HeldSlot, views: SlotViews): void {
+    Atomics.store(views.words, SlotWord.state, SlotState.free);
     this.#free.push(held.slot);
-  }
-
-  #entryState(held: HeldSlot): number {
-    return Atomics.load(this.memory.entries, entryBase(held.entry) + Entry.state);
-  }
-
-  /** The worker started it and its answer comes as a message. */
-  #answersByMessage(held: HeldSlot): boolean {
-    if (held.words === undefined) return this.#entryState(held) === EntryState.took;
-    return Atomics.load(held.words, SlotWord.state) === SlotState.byMessage;
   }
 
   /** The worker is gone: nothing more is read from its memory, and a pending wait is released. */
@@ -191,21 +183,18 @@ export class RingWriter {
     Atomics.notify(control, Control.published);
   }
 
-  #readAnswer(held: HeldSlot): TaskResponse {
-    const words = held.words as Int32Array;
-    const kind = OUTPUT_KINDS[words[SlotWord.outputKind] as number] ?? Float64Array;
-    const length = words[SlotWord.outputLength] as number;
+  #readAnswer(held: HeldSlot, views: SlotViews): TaskResponse {
+    const kind = OUTPUT_KINDS[views.words[SlotWord.outputKind] as number] ?? Float64Array;
+    const length = views.words[SlotWord.outputLength] as number;
     const start = outputStart(held.inputBytes);
     // Copied out (slice makes a buffer of its own): the slot is reused as soon as it is free.
-    const bytes = (this.#payloads[held.slot] as Uint8Array).slice(start, start + length * kind.BYTES_PER_ELEMENT);
-    const output = new kind(bytes.buffer);
-    const times = this.#times[held.slot] as Float64Array;
+    const bytes = views.payload.slice(start, start + length * kind.BYTES_PER_ELEMENT);
     return {
       id: held.id,
       ok: true,
-      output,
-      startedAtMs: times[SlotTime.startedAtMs] as number,
-      finishedAtMs: times[SlotTime.finishedAtMs] as number,
+      output: new kind(bytes.buffer),
+      startedAtMs: views.times[SlotTime.startedAtMs] as number,
+      finishedAtMs: views.times[SlotTime.finishedAtMs] as number,
     };
   }
 
@@ -215,16 +204,18 @@ export class RingWriter {
    * arming it (the worker writes the slot's state before it counts or rings).
    */
   #watch(): void {
-    if (this.#closed || this.#held.length === 0 || this.#frontByMessage()) return;
+    const held = this.#held[0];
+    // An answer by message wakes the pool when it arrives: nothing to wait on until then.
+    if (this.#closed || held === undefined || this.#status(held) === "byMessage") return;
     const { control } = this.memory;
     if (this.#signal === "message") {
       Atomics.store(control, Control.doorbell, 1);
-      if (this.#frontAnswered()) queueMicrotask(this.#wake);
+      if (this.#status(held) === "done") queueMicrotask(this.#wake);
       return;
     }
     if (this.#waitAsyncPending) return;
     const seen = Atomics.load(control, Control.completed);
-    if (this.#frontAnswered()) {
+    if (this.#status(held) === "done") {
       queueMicrotask(this.#wake);
       return;
     }
@@ -238,19 +229,5 @@ export class RingWriter {
       this.#waitAsyncPending = false;
       this.wake();
     });
-  }
-
-  #frontAnswered(): boolean {
-    const held = this.#held[0];
-    if (held === undefined) return false;
-    if (held.words === undefined) return this.#entryState(held) === EntryState.skipped;
-    const state = Atomics.load(held.words, SlotWord.state);
-    return state === SlotState.answered || state === SlotState.skipped;
-  }
-
-  /** The front's answer comes as a message, which wakes the pool: nothing to wait on until then. */
-  #frontByMessage(): boolean {
-    const held = this.#held[0];
-    return held !== undefined && this.#answersByMessage(held);
   }
 }
