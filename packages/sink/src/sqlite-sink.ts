@@ -160,10 +160,14 @@ export function storedPosition(path: string, sourceId: string): SourcePosition |
   let db: Database | undefined;
   try {
     db = new Database(path, { readonly: true });
-    return (
-      db.query<{ position: string }, [string]>("SELECT position FROM checkpoints WHERE source_id = ?").get(sourceId)
-        ?.position ?? undefined
-    );
+    // Prepared and finalized here, not cached by `query`: closed with a statement left, the connection would
+    // linger until collected (see OutcomeStore.close), and the writer opens the file right after.
+    const select = db.prepare<{ position: string }, [string]>("SELECT position FROM checkpoints WHERE source_id = ?");
+    try {
+      return select.get(sourceId)?.position ?? undefined;
+    } finally {
+      select.finalize();
+    }
   } catch {
     return undefined; // no database yet, or no checkpoints table: nothing to resume from
   } finally {

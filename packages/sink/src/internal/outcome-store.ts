@@ -87,6 +87,10 @@ export class OutcomeStore {
   }
 
   close(): void {
+    // Finalized first: with a statement left, SQLite keeps the connection as a zombie until the garbage
+    // collector finalizes it, and another connection to the file (the writer thread's) can find it locked.
+    this.#upsert.finalize();
+    this.#storePosition.finalize();
     this.#db.close();
   }
 
