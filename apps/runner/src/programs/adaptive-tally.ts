@@ -57,7 +57,8 @@ for (let run = 1; run <= flags.runs && !interrupt.aborted; run++) {
   ]);
   const match = OUTCOME.exec(stdout);
   if (code !== 0 || match === null) {
-    if (interrupt.aborted) break;
+    // A run ended by the Ctrl-C (or SIGTERM) that reached this program too, whose own may be a moment behind.
+    if (interrupt.aborted || ((code === 130 || code === 143) && (await abortedWithin(interrupt, 1_000)))) break;
     console.error(
       `\n${program.usage}: run ${run} failed (exit ${code}): ${(stderr.trim().split("\n").at(-1) ?? "").slice(0, 200)}`,
     );
@@ -106,4 +107,20 @@ function histogram(sizes: readonly number[]): [string, number][] {
   const counts = new Map<number, number>();
   for (const size of sizes) counts.set(size, (counts.get(size) ?? 0) + 1);
   return [...counts].sort((a, b) => a[0] - b[0]).map(([size, runs]) => [String(size), runs]);
+}
+
+/** True when `signal` is aborted now or within `ms`. */
+function abortedWithin(signal: AbortSignal, ms: number): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(false);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }
