@@ -118,6 +118,15 @@ function rowCount(db: string): number {
   }
 }
 
+/** Resolves when the node's metrics say it holds a batch, or after `ms` (then the kill is left to chance). */
+async function holdsABatch(metricsUrl: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const scraped = await (await fetch(metricsUrl)).text();
+    if (/^poolstream_batches_held [1-9]/m.test(scraped)) return;
+  }
+}
+
 /** Each record's outcome: what does not depend on how records were grouped into batches. */
 function outcomes(db: string, columns = "sensor_id, seq, outcome, value, error_type, lane"): string[] {
   const database = new Database(db, { readonly: true });
@@ -134,7 +143,7 @@ function outcomes(db: string, columns = "sensor_id, seq, outcome, value, error_t
 describe("bun run start --executor jetstream with two bun run worker nodes", () => {
   test("the composed pipeline gives every record the same outcome as on the local pool; so does a run in which a node is SIGKILLed", async () => {
     const prefix = "e2e";
-    const nodes = [await startNode(prefix, "node-a"), await startNode(prefix, "node-b")];
+    const nodes = [await startNode(prefix, "node-a", ["--metrics", "0"]), await startNode(prefix, "node-b")];
     const remote = ["--executor", "jetstream", "--server", server.url, "--prefix", prefix, "--capacity", "8"];
 
     const local = await finished(start(join(dir, "local.sqlite"), ["--workers", "2"]));
@@ -149,15 +158,17 @@ describe("bun run start --executor jetstream with two bun run worker nodes", () 
     expect(calm.out).toMatch(/node-b +[1-9]/);
     expect(outcomes(join(dir, "remote.sqlite"))).toEqual(expected);
 
-    // Killed while the run is in full flow (a sixth of the file written): the batches it held go to node-b
-    // after the ack wait. Whether it held any at that instant is chance, so up to three trials, each with a
-    // fresh node-a, until one has a batch redelivered; every trial must end with the same outcomes.
+    // Killed while the run is in full flow (a sixth of the file written) and, by its metrics, holding a batch:
+    // the batches it held go to node-b after the ack wait. A batch is held for a millisecond or two, so it may
+    // have answered between the scrape and the kill: up to three trials, each with a fresh node-a, until one has
+    // a batch redelivered; every trial must end with the same outcomes.
     let redelivered = 0;
     for (let trial = 1; trial <= 3 && redelivered === 0; trial++) {
-      if (trial > 1) nodes[0] = await startNode(prefix, `node-a${trial}`);
+      if (trial > 1) nodes[0] = await startNode(prefix, `node-a${trial}`, ["--metrics", "0"]);
       const db = join(dir, `killed-${trial}.sqlite`);
       const run = start(db, remote);
       while (rowCount(db) < LINES / 6) await Bun.sleep(20);
+      await holdsABatch(nodes[0]?.metricsUrl as string, 3_000);
       nodes[0]?.child.kill("SIGKILL");
       const killed = await finished(run);
       expect(killed.code).toBe(0);
