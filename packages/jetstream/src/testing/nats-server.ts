@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, serverListens } from "@poolstream/core/testing";
 
 /** A running server, and how to stop it. */
 export interface NatsServer {
@@ -22,14 +23,6 @@ export interface NatsServer {
   restart(): Promise<void>;
 }
 
-/** A port nobody listens on now. */
-function freePort(): number {
-  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const { port } = server;
-  server.stop(true);
-  return port;
-}
-
 function natsServerBinary(): string {
   const found = Bun.which("nats-server") ?? Bun.which("nats-server", { PATH: "/usr/sbin:/usr/local/bin:/usr/bin" });
   if (found === null) {
@@ -38,28 +31,6 @@ function natsServerBinary(): string {
     );
   }
   return found;
-}
-
-/**
- * Resolves once `server` accepts connections on `port`. A port picked free can be taken by another
- * process (tests of other packages run beside these) before the server binds it: the server then exits,
- * and a connection may even reach that other process. So the server must still be running a moment
- * after the port answers; `false` when it exited (try other ports).
- */
-async function listening(server: Bun.Subprocess, port: number, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (server.exitCode !== null) return false;
-    try {
-      const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-      socket.end();
-      await Bun.sleep(200);
-      return server.exitCode === null;
-    } catch (error) {
-      if (Date.now() > deadline) throw new Error(`nats-server did not listen on ${port} within ${ms} ms: ${error}`);
-      await Bun.sleep(20);
-    }
-  }
 }
 
 /** Starts a server with JetStream and resolves once it accepts connections (within 10 s). */
@@ -75,7 +46,7 @@ export async function startNatsServer(): Promise<NatsServer> {
       stdout: "ignore",
       stderr: "ignore",
     });
-    return listening(running, port, 10_000);
+    return serverListens(running, [port, monitor], 10_000);
   };
   const halt = async () => {
     running?.kill("SIGTERM");
