@@ -197,13 +197,14 @@ for (const completion of completions) {
       expect((await Promise.all(moved)).map((out) => out[0])).toEqual([2, 4, 6, 8, 10, 12, 14, 16]);
       expect(pool.stats().moved).toBeGreaterThan(0);
 
-      // One worker: a backlog of 20 behind a slow batch, then an urgent batch, which overtakes them.
+      // One worker: a backlog of 20 slow batches (40 ms each, so that a main thread held up for a while by a
+      // loaded machine still finds most of them waiting), then an urgent batch, which overtakes them.
       await using single = new WorkerPool({ size: 1, backlogDepth: 16, sharedMemory: { completion } });
       await single.run(doubleOrMisbehave, batchOf(0));
       const order: number[] = [];
-      const backlog = [single.run(doubleOrMisbehave, batchOf(1, 4)).then(() => order.push(1))];
-      for (let seq = 2; seq <= 20; seq++)
-        backlog.push(single.run(doubleOrMisbehave, batchOf(seq)).then(() => order.push(seq)));
+      const backlog: Promise<number>[] = [];
+      for (let seq = 1; seq <= 20; seq++)
+        backlog.push(single.run(doubleOrMisbehave, batchOf(seq, 5)).then(() => order.push(seq)));
       await Bun.sleep(30);
       const urgent = single
         .run(doubleOrMisbehave, batchOf(100), { priority: "urgent" })
