@@ -197,7 +197,7 @@ for (const completion of completions) {
       expect((await Promise.all(moved)).map((out) => out[0])).toEqual([2, 4, 6, 8, 10, 12, 14, 16]);
       expect(pool.stats().moved).toBeGreaterThan(0);
 
-      // One worker: a backlog of 20 slow batches (40 ms each, so that a main thread held up for a while by a
+      // One worker: a backlog of 20 slow batches (100 ms each, so that a main thread held up for a while by a
       // loaded machine still finds most of them waiting), then an urgent batch, which overtakes them.
       await using single = new WorkerPool({ size: 1, backlogDepth: 16, sharedMemory: { completion } });
       await single.run(doubleOrMisbehave, batchOf(0));
