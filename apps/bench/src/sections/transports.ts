@@ -1,16 +1,20 @@
 /**
  * The two ways columnar batches reach a worker, side by side with the peers,
- * in both ways people use a pool: a window of outstanding batches (the pool's
- * capacity, as the pipeline keeps it) and everything submitted at once.
+ * in both ways people use a pool: a window of outstanding batches and
+ * everything submitted at once. The window is the pool's capacity (as the
+ * pipeline keeps it) and a deeper one, `DEEP_WINDOW`, the same for every
+ * pool: a window is the caller's choice, and how each pool's throughput
+ * grows with it is what tells a message per batch from shared memory.
  * "shared memory" is `WorkerPool`'s default (batches copied into the worker's
  * ring of slots, signalled with Atomics); "transferred" is a second pool with
  * `sharedMemory: false` (each batch's buffer moved by `postMessage`). The
  * peers run record objects, as their users do.
  */
+import { runBatch } from "@poolstream/core";
 import { WorkerPool } from "@poolstream/pool";
 import type { KernelName } from "../ceiling-kernels.ts";
 import { formatRate, measureThroughput, ratio } from "../measure.ts";
-import { runDirect } from "../peers/batch-loop.ts";
+import { runBatchesWith } from "../peers/batch-loop.ts";
 import { createPeerPools, runFixedPeer } from "../peers/peer-pools.ts";
 import { batchesOf, burstPeer, burstPoolstream } from "./burst.ts";
 import { transportsFor } from "./peers.ts";
@@ -18,7 +22,10 @@ import { type BenchContext, type SectionReport, targetRow } from "./section.ts";
 
 const SIZES = [15, 100, 200, 1000] as const;
 const KERNELS: readonly KernelName[] = ["light", "standard", "heavy"];
-type Pattern = "window" | "burst";
+/** The deeper window, for every pool alike: four times the default pool's capacity of 4. */
+const DEEP_WINDOW = 16;
+type Pattern = "window" | "deep window" | "burst";
+const PATTERNS: readonly Pattern[] = ["window", "deep window", "burst"];
 
 interface Cell {
   readonly kernel: KernelName;
@@ -37,7 +44,7 @@ export async function transportsSection(ctx: BenchContext): Promise<SectionRepor
   const markdown = [
     "## Shared memory against transferred columns",
     "",
-    `Columns through \`runBatch\` on two pools of ${ctx.workers} workers: the default (shared memory: each batch copied into a slot of the worker's ring, published and answered with Atomics, the pool woken by \`Atomics.waitAsync\`) and one with \`sharedMemory: false\` (the batch's buffer transferred by \`postMessage\`, the output transferred back). "window": at most the pool's capacity (${ctx.maxInFlight}) outstanding; "burst": every batch submitted at once. The peers (fastest of poolifier, piscina, tinypool, record objects) in the same pattern.`,
+    `Columns through \`runBatch\` on two pools of ${ctx.workers} workers: the default (shared memory: each batch copied into a slot of the worker's ring, published and answered with Atomics, the pool woken by \`Atomics.waitAsync\`) and one with \`sharedMemory: false\` (the batch's buffer transferred by \`postMessage\`, the output transferred back). "window": at most the pool's capacity (${ctx.maxInFlight}) outstanding; "deep window": at most ${DEEP_WINDOW} outstanding, for every pool; "burst": every batch submitted at once. The peers (fastest of poolifier, piscina, tinypool, record objects) in the same pattern.`,
     "",
     "| kernel | batch | pattern | shared memory | transferred | fastest peer | shared vs transferred | shared vs peer | vs ceiling |",
     "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -50,20 +57,21 @@ export async function transportsSection(ctx: BenchContext): Promise<SectionRepor
         const batches = batchesOf(ctx.records, size);
         const measure = async (run: () => Promise<unknown>) =>
           (await measureThroughput(count, ctx.samples, run)).recordsPerSec;
-        for (const pattern of ["window", "burst"] as const) {
+        for (const pattern of PATTERNS) {
+          const window = pattern === "window" ? ctx.maxInFlight : DEEP_WINDOW;
           const run = (pool: WorkerPool) =>
-            pattern === "window"
-              ? () => runDirect(pool, columnar, ctx.records, size)
-              : () => burstPoolstream(pool, columnar, batches, count);
+            pattern === "burst"
+              ? () => burstPoolstream(pool, columnar, batches, count)
+              : () => runBatchesWith((batch) => runBatch(pool, columnar, batch), ctx.records, size, window);
           const shared = await measure(run(ctx.pool));
           const transferred = await measure(run(transferredPool));
           const peerRates: number[] = [];
           for (const peer of peers) {
             peerRates.push(
               await measure(() =>
-                pattern === "window"
-                  ? runFixedPeer(peer, kernel, ctx.records, size, ctx.maxInFlight)
-                  : burstPeer(peer, kernel, batches, count),
+                pattern === "burst"
+                  ? burstPeer(peer, kernel, batches, count)
+                  : runFixedPeer(peer, kernel, ctx.records, size, window),
               ),
             );
           }
@@ -94,7 +102,7 @@ const best = (cell: Cell) => Math.max(cell.shared, cell.transferred);
 
 function targetsOf(cells: readonly Cell[], ctx: BenchContext): string[] {
   const rows: string[] = [];
-  for (const pattern of ["window", "burst"] as const) {
+  for (const pattern of PATTERNS) {
     for (const [size, times] of [
       [100, 5],
       [15, 3],
@@ -129,9 +137,9 @@ function targetsOf(cells: readonly Cell[], ctx: BenchContext): string[] {
 function whyOf(cells: readonly Cell[], ctx: BenchContext): string[] {
   const why: string[] = [];
   const us = (recordsPerSec: number, size: number) => ((size / recordsPerSec) * 1e6).toFixed(1);
-  const light = ["window", "burst"]
-    .map((pattern) => find(cells, "light", 100, pattern as Pattern))
-    .filter((cell): cell is Cell => cell !== undefined && best(cell) / cell.fastestPeer < 5);
+  const light = PATTERNS.map((pattern) => find(cells, "light", 100, pattern)).filter(
+    (cell): cell is Cell => cell !== undefined && best(cell) / cell.fastestPeer < 5,
+  );
   if (light.length > 0) {
     why.push(
       `- **Light kernel, batch 100, against 5 × the fastest peer.** Per batch of 100 (one multiplication per record, well under a microsecond of compute) the cost is the main thread's: ${light
@@ -141,12 +149,12 @@ function whyOf(cells: readonly Cell[], ctx: BenchContext): string[] {
         )
         .join(
           "; ",
-        )}. Shared memory takes the message out of the round trip, but the main thread still cuts each batch, encodes 100 records into columns (interning each sensor id), copies them into the slot, settles a promise and wakes once per answer; on 2 cores it also shares a core with a worker. In the window pattern only ${ctx.maxInFlight} batches are outstanding, so each worker waits for the main thread between batches.`,
+        )}. Shared memory takes the message out of the round trip, but the main thread still cuts each batch, encodes 100 records into columns (interning each sensor id), copies them into the slot, settles a promise and wakes once per answer; on 2 cores it also shares a core with a worker. In the window pattern only ${ctx.maxInFlight} batches are outstanding, so each worker waits for the main thread between batches.${deeper(cells, ctx)}`,
     );
   }
-  const heavy = ["window", "burst"]
-    .map((pattern) => find(cells, "heavy", 200, pattern as Pattern))
-    .filter((cell): cell is Cell => cell !== undefined);
+  const heavy = PATTERNS.map((pattern) => find(cells, "heavy", 200, pattern)).filter(
+    (cell): cell is Cell => cell !== undefined,
+  );
   const ceiling = ctx.ceilings.get("heavy")?.recordsPerSec;
   if (ceiling !== undefined && heavy.some((cell) => best(cell) / ceiling < 0.9)) {
     why.push(
@@ -154,4 +162,12 @@ function whyOf(cells: readonly Cell[], ctx: BenchContext): string[] {
     );
   }
   return why;
+}
+
+/** How the light kernel at batch 100 grew from the pool's window to the deep one, shared memory and peer alike. */
+function deeper(cells: readonly Cell[], ctx: BenchContext): string {
+  const shallow = find(cells, "light", 100, "window");
+  const deep = find(cells, "light", 100, "deep window");
+  if (shallow === undefined || deep === undefined) return "";
+  return ` From ${ctx.maxInFlight} to ${DEEP_WINDOW} outstanding, shared memory went from ${formatRate(shallow.shared)} to ${formatRate(deep.shared)} (${ratio(deep.shared, shallow.shared)}) and the fastest peer from ${formatRate(shallow.fastestPeer)} to ${formatRate(deep.fastestPeer)} (${ratio(deep.fastestPeer, shallow.fastestPeer)}): a peer pays a message each way per batch however many wait, where the ring's cost per batch falls as the workers find the next batch already published.`;
 }
