@@ -149,7 +149,7 @@ function whyOf(cells: readonly Cell[], ctx: BenchContext): string[] {
         )
         .join(
           "; ",
-        )}. Shared memory takes the message out of the round trip, but the main thread still cuts each batch, encodes 100 records into columns (interning each sensor id), copies them into the slot, settles a promise and wakes once per answer; on 2 cores it also shares a core with a worker. In the window pattern only ${ctx.maxInFlight} batches are outstanding, so each worker waits for the main thread between batches.${deeper(cells, ctx)}`,
+        )}. Shared memory takes the message out of the round trip, but the main thread still cuts each batch, encodes 100 records into columns (interning each sensor id), copies them into the slot, settles a promise and wakes once per answer; on 2 cores it also shares a core with a worker. In the window pattern only ${ctx.maxInFlight} batches are outstanding, so each worker runs its batches in microseconds and blocks in \`Atomics.wait\` before the next is published, and nearly every publish has to wake it: outside this run (at c6133fc) that \`Atomics.notify\` cost the main thread 12.6–13.4 µs a call, and 21,216 of 24,998 publishes needed one at a window of 4 (12,876 at 16).${deeper(cells, ctx)}`,
     );
   }
   const heavy = PATTERNS.map((pattern) => find(cells, "heavy", 200, pattern)).filter(
