@@ -22,6 +22,12 @@ export interface TaskRequest {
    * never claim it. 0 where there is no board.
    */
   readonly ticket: number;
+  /**
+   * Set when the task has a timeout. A thread worker that holds the answers
+   * of quick tasks to send them together sends them before it starts a timed
+   * task, so that the pool's clock for that task starts when it does.
+   */
+  readonly timed?: true;
 }
 
 export type TaskResponse =

@@ -53,6 +53,11 @@ export class ClaimBoard {
     return Atomics.compareExchange(this.cells, cell, expected, WITHDRAWN) === expected;
   }
 
+  /** True once the worker started the send `ticket` in `cell` (and so finished every task it was sent before). */
+  started(ticket: number, cell: number): boolean {
+    return Atomics.load(this.cells, cell) === waiting(ticket) + 1;
+  }
+
   /** The task in `cell` left the worker (answered, withdrawn): the cell can take another. */
   release(cell: number): void {
     this.#free.push(cell);

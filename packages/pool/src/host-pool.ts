@@ -428,6 +428,11 @@ export class HostPool implements Executor {
           else this.#onResponse(slot, message, receivedAt);
         },
         died: (error) => this.#onDeath(slot, error),
+        unsendable: (taskId, error) => this.#onUnsendable(slot, taskId, error),
+        sent: (taskId, postMs) => {
+          const task = slot.inFlight.find((held) => held.id === taskId);
+          if (task !== undefined) task.sendMs += postMs;
+        },
       }),
       knownKernels: new Set(),
       inFlight: [],
@@ -495,10 +500,13 @@ export class HostPool implements Executor {
     slot.host.terminate();
     if (error instanceof TaskTimeoutError || error instanceof WorkerStartupError) this.#timeouts++;
     else this.#crashes++;
+    // Tasks before the one it was running had finished, but their answers died with it: they run again.
+    const runningAt = this.#runningIndex(slot);
+    const finished = slot.inFlight.splice(0, runningAt);
     const [running, ...waiting] = slot.inFlight.splice(0);
-    for (const task of [running, ...waiting]) if (task !== undefined) task.holder = undefined;
-    this.#inFlight -= waiting.length;
-    for (const task of waiting.reverse()) {
+    for (const task of [...finished, running, ...waiting]) if (task !== undefined) task.holder = undefined;
+    this.#inFlight -= finished.length + waiting.length;
+    for (const task of [...finished, ...waiting].reverse()) {
       if (task.settled) continue;
       // Its transferred input went with the worker: it goes back only if it can be made again.
       const lost = this.#remakeInput(task);
@@ -610,9 +618,11 @@ export class HostPool implements Executor {
     task.cell = offered?.cell ?? -1;
     task.ticket = offered?.ticket ?? 0;
     const { id, kernelId, input, cell: claim, ticket } = task;
-    const request: TaskRequest = firstTime
-      ? { id, kernelId, input, claim, ticket, kernel: task.ref }
-      : { id, kernelId, input, claim, ticket };
+    const base: TaskRequest =
+      task.timeoutMs === undefined
+        ? { id, kernelId, input, claim, ticket }
+        : { id, kernelId, input, claim, ticket, timed: true };
+    const request: TaskRequest = firstTime ? { ...base, kernel: task.ref } : base;
     if (slot.inFlight.length === 1) this.#startHeadTimer(slot);
     try {
       const sendStart = performance.now();
@@ -635,11 +645,32 @@ export class HostPool implements Executor {
         this.#urgent.unshift(task);
         return;
       }
-      // The input could not be cloned: that is the task's fault, not the worker's.
-      this.#failed++;
-      this.#settle(task, new InvalidArgumentError("task input could not be sent to a worker", { cause: error }));
-      this.#notifyIfIdle();
+      this.#failUnsendable(task, error);
     }
+  }
+
+  /** The input could not be cloned: that is the task's fault, not the worker's. */
+  #failUnsendable(task: Task, error: unknown): void {
+    this.#failed++;
+    this.#settle(task, new InvalidArgumentError("task input could not be sent to a worker", { cause: error }));
+    this.#notifyIfIdle();
+  }
+
+  /** A request its host accepted and then could not send: the task fails, the worker never saw it. */
+  #onUnsendable(slot: Slot, taskId: number, error: unknown): void {
+    const index = slot.inFlight.findIndex((task) => task.id === taskId);
+    if (index < 0) return;
+    const [task] = slot.inFlight.splice(index, 1) as [Task];
+    this.#leave(slot, task);
+    this.#inFlight--;
+    // Its kernel's address went with it, so the worker may not know that kernel: the next task of it carries it.
+    if (task.loading) slot.knownKernels.delete(task.kernelId);
+    if (slot.inFlight.length === 0) {
+      slot.cancelHeadTimer?.();
+      slot.host.keepAlive(false);
+    } else if (index === 0) this.#startHeadTimer(slot);
+    this.#failUnsendable(task, error);
+    this.#dispatch();
   }
 
   /**
@@ -795,10 +826,29 @@ export class HostPool implements Executor {
   }
 
   /**
+   * Where the task `slot`'s worker is running stands in its `inFlight`: the
+   * last one it started, by the claim board (a worker runs its tasks in
+   * order, so it finished those before). Usually the head; a worker may hold
+   * the answers of tasks that took microseconds to send them together (see
+   * `worker-entry.ts`). 0 without a claim board.
+   */
+  #runningIndex(slot: Slot): number {
+    const claims = slot.host.claims;
+    if (claims === undefined) return 0;
+    for (let index = slot.inFlight.length - 1; index >= 1; index--) {
+      const task = slot.inFlight[index] as Task;
+      if (task.cell >= 0 && claims.started(task.ticket, task.cell)) return index;
+    }
+    return 0;
+  }
+
+  /**
    * The timeout clock of a task starts when it reaches the head of its
    * worker, i.e. when it starts running. A task whose kernel the worker must
    * load first is bounded by the start-up timeout instead, until the worker
-   * says it started (`#onStarted`).
+   * says it started (`#onStarted`). When the clock runs out and the worker
+   * has started a later task, the head had finished (its answer is on the
+   * way): the clock starts again for the task it is running.
    */
   #startHeadTimer(slot: Slot): void {
     slot.cancelHeadTimer?.();
@@ -813,10 +863,18 @@ export class HostPool implements Executor {
       });
       return;
     }
-    if (head.timeoutMs === undefined) return;
-    const timeoutMs = head.timeoutMs;
+    this.#timeRunning(slot, head);
+  }
+
+  /** Times `task`, which `slot`'s worker runs (or finished, holding its answer), from now. */
+  #timeRunning(slot: Slot, task: Task): void {
+    if (task.timeoutMs === undefined) return;
+    const timeoutMs = task.timeoutMs;
     slot.cancelHeadTimer = this.#clock.setTimer(timeoutMs, () => {
-      if (slot.inFlight[0] === head) this.#onDeath(slot, new TaskTimeoutError(timeoutMs));
+      if (!slot.inFlight.includes(task)) return;
+      const running = slot.inFlight[this.#runningIndex(slot)] as Task;
+      if (running === task) this.#onDeath(slot, new TaskTimeoutError(timeoutMs));
+      else this.#timeRunning(slot, running);
     });
   }
 

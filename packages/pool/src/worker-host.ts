@@ -14,6 +14,14 @@ export interface WorkerHostEvents {
   message(message: TaskResponse | TaskStarted, receivedAt: number): void;
   /** The worker died or exited; reported at most once, also after `terminate()`. */
   died(error: WorkerCrashedError): void;
+  /**
+   * A request `send` accepted could not be sent after all: its input cannot
+   * be cloned. For hosts that send after `send` returns (a thread sends the
+   * requests of one turn together); the worker is unharmed.
+   */
+  unsendable(taskId: number, error: unknown): void;
+  /** A request `send` accepted left later, taking `postMs` of this thread's time: part of the task's cost. */
+  sent(taskId: number, postMs: number): void;
 }
 
 /** One worker, as a pool drives it. */
@@ -21,8 +29,9 @@ export interface WorkerHost {
   /**
    * Sends a request. Returns true when the buffers of `transfer` were moved
    * to the worker (they are unusable here now), false when they stayed (they
-   * were copied: into a process's channel, or into shared memory). Throws
-   * when its input cannot be sent (it cannot be cloned); the worker is unharmed.
+   * were copied: into a process's channel, or into shared memory), or none
+   * were listed. Throws when its input cannot be sent (it cannot be cloned),
+   * or reports that later through `unsendable`; the worker is unharmed.
    */
   send(request: TaskRequest, transfer: readonly Transferable[] | undefined): boolean;
   /**

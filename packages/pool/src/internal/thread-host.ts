@@ -5,14 +5,25 @@
  * that fits a slot goes through the worker's shared memory instead of a
  * message (see `ring-writer.ts`); the memory is made the first time the
  * worker is sent such a batch, so a pool that never sends one never has it.
+ * Until then, requests that transfer no buffers and are sent in the same
+ * turn share one message (see `outbox.ts`).
  */
-import { isColumnarBatch, type TaskRequest, WorkerCrashedError } from "@poolstream/core";
+import {
+  isColumnarBatch,
+  type TaskRequest,
+  type TaskResponse,
+  type TaskStarted,
+  WorkerCrashedError,
+} from "@poolstream/core";
 import { ClaimBoard } from "../claim-board.ts";
 import type { WorkerHost, WorkerHostFactory } from "../worker-host.ts";
+import { Outbox, type ResponseBatch } from "./outbox.ts";
 import type { RingSetup } from "./ring-layout.ts";
 import { type CompletionSignal, DOORBELL, RingWriter } from "./ring-writer.ts";
 
 const workerEntryUrl = new URL("./worker-entry.ts", import.meta.url);
+
+type Answer = TaskResponse | TaskStarted;
 
 /** The shared-memory transport's settings, checked (see `WorkerPoolOptions.sharedMemory`). */
 export interface RingSettings {
@@ -39,13 +50,27 @@ export function threadHosts(ring: RingSettings | undefined, counts: TransportCou
         markExited = resolve;
       });
       let dead = false;
+      const outbox = new Outbox({
+        post: (message) => worker.postMessage(message),
+        sent: (request, postMs) => {
+          writer?.publishMessage(request);
+          events.sent(request.id, postMs);
+        },
+        // Told later, not from inside a send of the pool's (a flush may run there).
+        unsendable: (request, error) => queueMicrotask(() => events.unsendable(request.id, error)),
+      });
       const die = (error: WorkerCrashedError) => {
         if (dead) return;
         dead = true;
+        outbox.clear();
         // Answers the worker wrote before it died are answers: delivered before the death, in order.
         writer?.collect();
         writer?.close();
         events.died(error);
+      };
+      const deliver = (message: Answer, receivedAt: number) => {
+        events.message(message, receivedAt);
+        if (writer !== undefined && "ok" in message) writer.answeredByMessage(message.id);
       };
       const startRing = (settings: RingSettings): RingWriter => {
         const started = new RingWriter(capacity, settings.slotBytes, settings.completion, events.message);
@@ -59,8 +84,10 @@ export function threadHosts(ring: RingSettings | undefined, counts: TransportCou
         writer?.wake();
         const message = event.data;
         if (message === DOORBELL) return;
-        events.message(message, receivedAt);
-        if (writer !== undefined && "ok" in message) writer.answeredByMessage(message.id);
+        // Answers of quick tasks may come together (see worker-entry.ts), in the order they were given.
+        if ("responses" in message) {
+          for (const answer of (message as ResponseBatch<Answer>).responses) deliver(answer, receivedAt);
+        } else deliver(message, receivedAt);
       });
       worker.addEventListener("error", (event: ErrorEvent) => {
         event.preventDefault();
@@ -77,6 +104,8 @@ export function threadHosts(ring: RingSettings | undefined, counts: TransportCou
         send(request: TaskRequest, transfer) {
           if (isColumnarBatch(request.input)) {
             if (ring !== undefined && request.kernel === undefined) {
+              // The requests waiting to go by message were sent before this one: their entries come first.
+              outbox.flush();
               writer ??= startRing(ring);
               if (writer.publishBatch(request, request.input)) {
                 counts.sharedMemory++;
@@ -86,8 +115,15 @@ export function threadHosts(ring: RingSettings | undefined, counts: TransportCou
             counts.transferred++;
           }
           writer?.checkRoom();
-          if (transfer === undefined) worker.postMessage(request);
-          else worker.postMessage(request, transfer as Transferable[]);
+          // With shared memory set up, a request by message goes alone: its worker blocks waiting for work
+          // in shared memory and picks requests by message up one at a time (see worker-entry.ts).
+          if (writer === undefined && (transfer === undefined || transfer.length === 0)) {
+            outbox.add(request);
+            return false;
+          }
+          // Moved now, as a caller who lists buffers to transfer expects, after the requests sent before it.
+          outbox.flush();
+          worker.postMessage(request, transfer as Transferable[]);
           writer?.publishMessage(request);
           return true;
         },
@@ -98,6 +134,7 @@ export function threadHosts(ring: RingSettings | undefined, counts: TransportCou
           else handle.unref();
         },
         terminate() {
+          outbox.clear();
           writer?.close();
           worker.terminate();
         },
