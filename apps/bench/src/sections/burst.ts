@@ -4,9 +4,13 @@
  * window. Each pool gets the same batches of the same records; poolstream is
  * called through `runBatch` on its WorkerPool (the pipeline keeps a window by
  * design, so this is the pool's own API), with record objects and with
- * columns; the peers with record objects.
+ * columns; the peers with record objects. The objects run on a WorkerPool of
+ * their own, as a program that sends objects has: a pool that has carried
+ * columns through shared memory sends each request alone, where one that has
+ * not sends the requests of one turn together.
  */
 import { type Executor, runBatch, type SensorRecord } from "@poolstream/core";
+import { WorkerPool } from "@poolstream/pool";
 import type { KernelName } from "../ceiling-kernels.ts";
 import { formatRate, measureThroughput, ratio } from "../measure.ts";
 import type { AnyTransport } from "../peers/batch-loop.ts";
@@ -45,11 +49,12 @@ export async function burstPeer(peer: PeerPool, kernel: KernelName, batches: rea
 
 export async function burstSection(ctx: BenchContext): Promise<SectionReport> {
   const peers = createPeerPools(ctx.workers);
+  const objectPool = new WorkerPool({ size: ctx.workers });
   const count = ctx.records.length;
   const markdown = [
     "## Everything submitted at once",
     "",
-    `Each pool: ${ctx.workers} workers, every batch of the ${count.toLocaleString("en-US")} records submitted at once (\`Promise.all(batches.map((b) => pool.run(kernel, b)))\`), as most users call a pool. poolstream through \`runBatch\` on its WorkerPool, with objects and with columns; the peers with objects. "vs peer" is the ratio to the fastest peer.`,
+    `Each pool: ${ctx.workers} workers, every batch of the ${count.toLocaleString("en-US")} records submitted at once (\`Promise.all(batches.map((b) => pool.run(kernel, b)))\`), as most users call a pool. poolstream through \`runBatch\` on its WorkerPool, with columns and, on a pool of their own, with objects; the peers with objects. "vs peer" is the ratio to the fastest peer.`,
     "",
     "| kernel | batch | poolstream columns | poolstream objects | poolifier | piscina | tinypool | columns vs peer | objects vs peer |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -63,7 +68,7 @@ export async function burstSection(ctx: BenchContext): Promise<SectionReport> {
         const measure = async (run: () => Promise<unknown>) =>
           (await measureThroughput(count, ctx.samples, run)).recordsPerSec;
         const col = await measure(() => burstPoolstream(ctx.pool, columnar, batches, count));
-        const obj = await measure(() => burstPoolstream(ctx.pool, objects, batches, count));
+        const obj = await measure(() => burstPoolstream(objectPool, objects, batches, count));
         const peerRates: number[] = [];
         for (const peer of peers) peerRates.push(await measure(() => burstPeer(peer, kernel, batches, count)));
         const fastest = Math.max(...peerRates);
@@ -78,6 +83,7 @@ export async function burstSection(ctx: BenchContext): Promise<SectionReport> {
     }
   } finally {
     for (const peer of peers) await peer.close();
+    await objectPool.close();
   }
   markdown.push("");
   const ahead = objectRatios.every((r) => r.ratio >= 1);
