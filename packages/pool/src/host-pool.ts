@@ -453,13 +453,8 @@ export class HostPool implements Executor {
   #onResponse(slot: Slot, response: TaskResponse, receivedAt: number): void {
     const index = slot.inFlight.findIndex((task) => task.id === response.id);
     if (index < 0) return; // Settled already (the pool was destroyed).
-    const [task] = slot.inFlight.splice(index, 1) as [Task];
-    this.#leave(slot, task);
-    if (slot.inFlight.length === 0) slot.host.keepAlive(false);
-    if (index === 0) {
-      slot.stuck = false;
-      this.#startHeadTimer(slot);
-    }
+    const task = this.#takeOff(slot, index);
+    if (index === 0) slot.stuck = false;
     if (response.ok) {
       this.#completed++;
       const { timing } = task;
@@ -478,6 +473,19 @@ export class HostPool implements Executor {
       this.#finish(task, new TaskFailedError(response.error));
     }
     this.#dispatch();
+  }
+
+  /**
+   * Takes the task at `index` off `slot`'s worker (it answered, or never
+   * reached it): its cell is free, an idle worker no longer keeps the program
+   * alive, and when it was the head the next task's clock starts.
+   */
+  #takeOff(slot: Slot, index: number): Task {
+    const [task] = slot.inFlight.splice(index, 1) as [Task];
+    this.#leave(slot, task);
+    if (slot.inFlight.length === 0) slot.host.keepAlive(false);
+    if (index === 0) this.#startHeadTimer(slot);
+    return task;
   }
 
   /** The worker loaded a task's kernel and started it: its timeout counts from now. */
@@ -660,15 +668,10 @@ export class HostPool implements Executor {
   #onUnsendable(slot: Slot, taskId: number, error: unknown): void {
     const index = slot.inFlight.findIndex((task) => task.id === taskId);
     if (index < 0) return;
-    const [task] = slot.inFlight.splice(index, 1) as [Task];
-    this.#leave(slot, task);
+    const task = this.#takeOff(slot, index);
     this.#inFlight--;
     // Its kernel's address went with it, so the worker may not know that kernel: the next task of it carries it.
     if (task.loading) slot.knownKernels.delete(task.kernelId);
-    if (slot.inFlight.length === 0) {
-      slot.cancelHeadTimer?.();
-      slot.host.keepAlive(false);
-    } else if (index === 0) this.#startHeadTimer(slot);
     this.#failUnsendable(task, error);
     this.#dispatch();
   }

@@ -38,15 +38,16 @@ export async function runBatchesWith(
 
 /**
  * The direct loop: `runBatch` on `executor` through `transport`, at most
- * `executor.capacity` batches outstanding, as the pipeline keeps them. No
- * lanes, no sizer, no ordered delivery: what the pipeline adds is the
- * difference.
+ * `maxInFlight` batches outstanding (default `executor.capacity`, as the
+ * pipeline keeps them). No lanes, no sizer, no ordered delivery: what the
+ * pipeline adds is the difference.
  */
 export function runDirect(
   executor: Executor,
   transport: AnyTransport,
   records: readonly SensorRecord[],
   batchSize: number,
+  maxInFlight = executor.capacity,
 ): Promise<number> {
-  return runBatchesWith((batch) => runBatch(executor, transport, batch), records, batchSize, executor.capacity);
+  return runBatchesWith((batch) => runBatch(executor, transport, batch), records, batchSize, maxInFlight);
 }

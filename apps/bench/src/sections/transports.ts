@@ -10,11 +10,10 @@
  * `sharedMemory: false` (each batch's buffer moved by `postMessage`). The
  * peers run record objects, as their users do.
  */
-import { runBatch } from "@poolstream/core";
 import { WorkerPool } from "@poolstream/pool";
 import type { KernelName } from "../ceiling-kernels.ts";
 import { formatRate, measureThroughput, ratio } from "../measure.ts";
-import { runBatchesWith } from "../peers/batch-loop.ts";
+import { runDirect } from "../peers/batch-loop.ts";
 import { createPeerPools, runFixedPeer } from "../peers/peer-pools.ts";
 import { batchesOf, burstPeer, burstPoolstream } from "./burst.ts";
 import { transportsFor } from "./peers.ts";
@@ -62,7 +61,7 @@ export async function transportsSection(ctx: BenchContext): Promise<SectionRepor
           const run = (pool: WorkerPool) =>
             pattern === "burst"
               ? () => burstPoolstream(pool, columnar, batches, count)
-              : () => runBatchesWith((batch) => runBatch(pool, columnar, batch), ctx.records, size, window);
+              : () => runDirect(pool, columnar, ctx.records, size, window);
           const shared = await measure(run(ctx.pool));
           const transferred = await measure(run(transferredPool));
           const peerRates: number[] = [];
